@@ -1,0 +1,1 @@
+//! Placeholder: the scheduler core (see issue 4).
