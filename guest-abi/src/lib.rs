@@ -7,6 +7,7 @@
 #![no_std]
 
 pub mod errno;
+pub mod raw;
 pub mod sysno;
 
 pub use errno::Errno;
