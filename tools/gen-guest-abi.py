@@ -315,7 +315,9 @@ like the struct fields they go in.
           [("NSIG", 65, None)]),
     group("The `sigsetsize` argument of rt_sig*(2): a kernel `sigset_t` is 64 bits.", "usize", "dec",
           [("SIGSET_SIZE", 8, None)]),
-    group("`sa_flags` of `struct sigaction` (rt_sigaction(2)).", "u64", "hex",
+    group("`sa_flags` of `struct sigaction` (rt_sigaction(2)). glibc's `sa_flags` is an `int`,\n"
+          "so bit 31 (`SA_RESETHAND`) may arrive sign-extended; the kernel (since 5.11)\n"
+          "clears the bits it does not know.", "u64", "hex",
           names("SA_", "NOCLDSTOP", "NOCLDWAIT", "SIGINFO", "UNSUPPORTED", "EXPOSE_TAGBITS", "RESTORER",
                 "ONSTACK", "RESTART", "NODEFER", "RESETHAND", "NOMASK", "ONESHOT")),
     group("Special `sa_handler` values (`SIG_ERR` is only a C return value).", "u64", "dec",
@@ -523,7 +525,7 @@ Mirrors `include/uapi/linux/sched.h`. Flags are `u64` (clone3's `flags` is
 64-bit; clone(2) takes the low 32 bits plus the exit signal in `CSIGNAL`).
 """, [
     group("Exit signal mask (clone(2) only; clone3 has `exit_signal`).", "u64", "hex", ["CSIGNAL"]),
-    group("Clone flags.", "u64", "hex",
+    group("Clone flags (`CLONE_CLEAR_SIGHAND` and `CLONE_INTO_CGROUP` are clone3-only).", "u64", "hex",
           names("CLONE_", "NEWTIME", "VM", "FS", "FILES", "SIGHAND", "PIDFD", "PTRACE", "VFORK", "PARENT",
                 "THREAD", "NEWNS", "SYSVSEM", "SETTLS", "PARENT_SETTID", "CHILD_CLEARTID", "DETACHED",
                 "UNTRACED", "CHILD_SETTID", "NEWCGROUP", "NEWUTS", "NEWIPC", "NEWUSER", "NEWPID", "NEWNET",

@@ -9,7 +9,7 @@
 // Exit signal mask (clone(2) only; clone3 has `exit_signal`).
 pub const CSIGNAL: u64 = 0xff;
 
-// Clone flags.
+// Clone flags (`CLONE_CLEAR_SIGHAND` and `CLONE_INTO_CGROUP` are clone3-only).
 pub const CLONE_NEWTIME: u64 = 0x80;
 pub const CLONE_VM: u64 = 0x100;
 pub const CLONE_FS: u64 = 0x200;

@@ -41,3 +41,6 @@ pub mod wait;
 
 pub use errno::Errno;
 pub use pod::Pod;
+
+#[cfg(test)]
+mod tests;

@@ -113,7 +113,7 @@ pub const fn assert_pod<T: Pod>() {}
 /// declaration order (no padding between them), and that they fill exactly the
 /// expected kernel size (no tail padding).
 ///
-/// ```ignore
+/// ```text
 /// pod_struct! {
 ///     /// doc
 ///     #[derive(Clone, Copy, Debug, Default)]

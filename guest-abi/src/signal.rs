@@ -55,7 +55,9 @@ pub const NSIG: u32 = 65;
 // The `sigsetsize` argument of rt_sig*(2): a kernel `sigset_t` is 64 bits.
 pub const SIGSET_SIZE: usize = 8;
 
-// `sa_flags` of `struct sigaction` (rt_sigaction(2)).
+// `sa_flags` of `struct sigaction` (rt_sigaction(2)). glibc's `sa_flags` is an `int`,
+// so bit 31 (`SA_RESETHAND`) may arrive sign-extended; the kernel (since 5.11)
+// clears the bits it does not know.
 pub const SA_NOCLDSTOP: u64 = 0x1;
 pub const SA_NOCLDWAIT: u64 = 0x2;
 pub const SA_SIGINFO: u64 = 0x4;
