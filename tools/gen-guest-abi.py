@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""Generates guest-abi/src/sysno.rs and guest-abi/src/errno.rs.
+"""Generates guest-abi/src/sysno.rs, guest-abi/src/errno.rs and the flag/constant
+modules (fcntl.rs, mman.rs, signal.rs, auxv.rs, clock.rs, ioctl.rs, resource.rs,
+prctl.rs, futex.rs, clone.rs, wait.rs, poll.rs, random.rs, sched.rs, socket.rs,
+rseq.rs, eventfd.rs, timerfd.rs, epoll.rs). Run `cargo fmt -p guest-abi` after it.
 
 Syscall numbers and errno values come from linux-raw-sys's x86_64 tables (the
 kernel's uapi headers, newer than this machine's libc headers); errno messages
 are glibc's strerror() texts, which strace prints, read through ctypes.
 
 Usage: python3 tools/gen-guest-abi.py PATH/TO/linux-raw-sys/src/x86_64
+(linux-raw-sys 0.12.1, e.g. ~/.cargo/registry/src/*/linux-raw-sys-0.12.1/src/x86_64)
 """
 import ctypes, re, sys, pathlib
 
