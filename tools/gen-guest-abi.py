@@ -191,7 +191,7 @@ Mirrors `include/uapi/asm-generic/fcntl.h`, `include/uapi/linux/fcntl.h`,
     group("The `dirfd` meaning \"the current directory\", as the kernel's `int`.", "i32", "dec",
           ["AT_FDCWD"]),
     group("`*at()` flags (`flags` argument). `AT_EACCESS` (faccessat) and `AT_REMOVEDIR`\n"
-          "(unlinkat) share a value; so do the `AT_STATX_*` sync types.", "u64", "hex",
+          "(unlinkat) share a value; `AT_STATX_*` are the sync-type field (statx(2) only).", "u64", "hex",
           ["AT_SYMLINK_NOFOLLOW", "AT_REMOVEDIR", "AT_EACCESS", "AT_SYMLINK_FOLLOW", "AT_NO_AUTOMOUNT",
            "AT_EMPTY_PATH", "AT_STATX_SYNC_TYPE", "AT_STATX_SYNC_AS_STAT", "AT_STATX_FORCE_SYNC",
            "AT_STATX_DONT_SYNC", "AT_RECURSIVE"]),

@@ -39,7 +39,7 @@ pub const O_TMPFILE: u64 = 0o20200000;
 pub const AT_FDCWD: i32 = -100;
 
 // `*at()` flags (`flags` argument). `AT_EACCESS` (faccessat) and `AT_REMOVEDIR`
-// (unlinkat) share a value; so do the `AT_STATX_*` sync types.
+// (unlinkat) share a value; `AT_STATX_*` are the sync-type field (statx(2) only).
 pub const AT_SYMLINK_NOFOLLOW: u64 = 0x100;
 pub const AT_REMOVEDIR: u64 = 0x200;
 pub const AT_EACCESS: u64 = 0x200;
