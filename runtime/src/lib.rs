@@ -2,5 +2,15 @@
 //!
 //! See `docs/ARCHITECTURE.md` for the map of this crate.
 
+pub mod cli;
+pub mod error;
+pub mod fs;
+pub mod kernel;
+pub mod loader;
+pub mod log;
+pub mod mm;
+pub mod platform;
 pub mod sched;
+pub mod syscall;
+pub mod task;
 pub mod trace;

@@ -1,0 +1,138 @@
+//! `umk run`: the command line for running a guest program.
+
+use std::ffi::OsString;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::kernel::{Config, Kernel, DEFAULT_MEMORY};
+use crate::loader::{find_in_path, ExecArgs, Program};
+use crate::platform::PlatformKind;
+use crate::trace::{TraceFormat, TraceOptions, Tracer};
+
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+pub enum TraceFormatArg {
+    /// strace-compatible text
+    Text,
+    /// JSON Lines, one object per event
+    Json,
+}
+
+/// Run a Linux x86-64 program under umk.
+#[derive(Debug, clap::Args)]
+pub struct RunArgs {
+    /// How guest code traps into umk.
+    #[arg(long, default_value = "ptrace", value_parser = clap::builder::PossibleValuesParser::new(["ptrace"]))]
+    pub platform: String,
+    /// Write a syscall trace (strace format) to stderr.
+    #[arg(long)]
+    pub trace: bool,
+    /// Write the trace to FILE instead of stderr (implies --trace).
+    #[arg(long, value_name = "FILE")]
+    pub trace_file: Option<PathBuf>,
+    /// Trace format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub trace_format: TraceFormatArg,
+    /// Prefix trace lines with the wall-clock time, like `strace -tt`.
+    #[arg(long)]
+    pub trace_time: bool,
+    /// Show the time spent in each syscall, like `strace -T`.
+    #[arg(long)]
+    pub trace_duration: bool,
+    /// Longest string shown in the trace, like `strace -s`.
+    #[arg(long, value_name = "N", default_value_t = 32)]
+    pub trace_strsize: usize,
+    /// Number of virtual CPUs guest threads run on (default: host cores).
+    #[arg(long, value_name = "N")]
+    pub cpus: Option<usize>,
+    /// The program (looked up in PATH like execvp when it has no slash) and
+    /// its arguments.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "PROGRAM [ARGS]..."
+    )]
+    pub program: Vec<OsString>,
+}
+
+fn host_cpus() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+}
+
+/// Runs `umk run`; returns the process exit code.
+pub fn run(args: RunArgs) -> i32 {
+    let Some(name) = args.program.first().cloned() else {
+        return 2;
+    };
+    let shown = name.to_string_lossy().into_owned();
+    let path = match find_in_path(&shown, std::env::var_os("PATH").as_deref()) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("umk: {shown}: {e}");
+            return e.exit_code();
+        }
+    };
+    let prog = match Program::open(&path) {
+        Ok(p) => p,
+        Err(e) => {
+            eprintln!("umk: {shown}: {e}");
+            return e.exit_code();
+        }
+    };
+    let exec_args = ExecArgs {
+        argv: args.program.iter().map(|a| a.as_bytes().to_vec()).collect(),
+        envp: std::env::vars_os()
+            .map(|(k, v)| {
+                let mut kv = k.into_vec();
+                kv.push(b'=');
+                kv.extend_from_slice(v.as_bytes());
+                kv
+            })
+            .collect(),
+        execfn: path.as_os_str().as_bytes().to_vec(),
+    };
+    let tracer = if args.trace || args.trace_file.is_some() {
+        let dest: Box<dyn std::io::Write + Send> = match &args.trace_file {
+            Some(f) => match std::fs::File::create(f) {
+                Ok(f) => Box::new(f),
+                Err(e) => {
+                    eprintln!("umk: {}: {e}", f.display());
+                    return 1;
+                }
+            },
+            None => Box::new(std::io::stderr()),
+        };
+        let opts = TraceOptions {
+            format: match args.trace_format {
+                TraceFormatArg::Text => TraceFormat::Text,
+                TraceFormatArg::Json => TraceFormat::Json,
+            },
+            timestamps: args.trace_time,
+            durations: args.trace_duration,
+            string_limit: args.trace_strsize,
+        };
+        Some(Arc::new(Tracer::new(dest, opts)))
+    } else {
+        None
+    };
+    let platform = PlatformKind::from_name(&args.platform).unwrap_or(PlatformKind::Ptrace);
+    let config = Config {
+        platform,
+        cpus: args.cpus.unwrap_or_else(host_cpus).max(1),
+        memory_bytes: DEFAULT_MEMORY,
+    };
+    let status = Kernel::boot(config, tracer.clone()).and_then(|k| k.run(prog, exec_args));
+    if let Some(t) = &tracer {
+        t.finish();
+    }
+    match status {
+        Ok(st) => st.shell_code(),
+        Err(e) => {
+            eprintln!("umk: {shown}: {e}");
+            126
+        }
+    }
+}

@@ -1,0 +1,426 @@
+//! Physical memory: frames in one memfd, mapped whole in umk.
+//!
+//! A frame number `f` is the page at byte offset `f * PAGE_SIZE` of the memfd.
+//! Stubs map frame runs into guest address spaces with
+//! `mmap(MAP_SHARED|MAP_FIXED, memfd, f * PAGE_SIZE)`; umk reads and writes
+//! them through its own mapping (`MmapRaw`: guests write the same memory
+//! concurrently, so no `&mut [u8]` is ever formed over it).
+//!
+//! The allocator hands out *runs* of consecutive frames, best fit, with free
+//! runs coalesced ([`RunAllocator`]). Why not the seeds' buddy system: guest
+//! mappings come in arbitrary page counts, and what matters here is that a
+//! guest range gets one contiguous run (so the stub needs one host mapping for
+//! it, and neighbouring pages stay on neighbouring frames) and that a run can
+//! grow in place (brk, mremap). A buddy allocator rounds to powers of two and
+//! cannot extend a block by an arbitrary length; a best-fit run allocator over
+//! ordered maps does both in O(log n) and never splits a request.
+//!
+//! The memfd is sparse: an allocated frame costs no memory until someone
+//! touches it. Freed runs are returned to the host with
+//! `fallocate(PUNCH_HOLE)`.
+//!
+//! Reference counts: an allocated frame has an implicit count of 1; only
+//! frames shared by several mappings (copy-on-write after fork) carry an
+//! explicit count, in a side table, so the common path stores nothing.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+
+use memmap2::MmapRaw;
+use parking_lot::{Mutex, MutexGuard};
+
+use super::rangeset::RangeSet;
+
+pub const PAGE_SIZE: u64 = 4096;
+pub const PAGE_SHIFT: u32 = 12;
+
+/// Frame number (page index into the memfd).
+pub type Frame = u64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    #[error("creating the frames memfd: {0}")]
+    Create(std::io::Error),
+    #[error("out of guest physical memory ({0} pages requested)")]
+    OutOfMemory(u64),
+}
+
+/// Best-fit allocator of runs of consecutive frames, with coalescing.
+#[derive(Debug, Default)]
+pub struct RunAllocator {
+    /// Free runs by start frame → length.
+    by_start: BTreeMap<Frame, u64>,
+    /// Free runs ordered by (length, start), for best fit.
+    by_len: BTreeSet<(u64, Frame)>,
+    free_pages: u64,
+}
+
+impl RunAllocator {
+    pub fn new(total: u64) -> Self {
+        let mut a = RunAllocator::default();
+        if total > 0 {
+            a.insert_free(0, total);
+        }
+        a
+    }
+
+    fn insert_free(&mut self, start: Frame, len: u64) {
+        self.by_start.insert(start, len);
+        self.by_len.insert((len, start));
+        self.free_pages += len;
+    }
+
+    fn remove_free(&mut self, start: Frame, len: u64) {
+        self.by_start.remove(&start);
+        self.by_len.remove(&(len, start));
+        self.free_pages -= len;
+    }
+
+    pub fn free_pages(&self) -> u64 {
+        self.free_pages
+    }
+
+    /// Allocates `n` consecutive frames: the smallest free run that fits.
+    pub fn alloc(&mut self, n: u64) -> Option<Frame> {
+        if n == 0 {
+            return None;
+        }
+        let &(len, start) = self.by_len.range((n, 0)..).next()?;
+        self.remove_free(start, len);
+        if len > n {
+            self.insert_free(start + n, len - n);
+        }
+        Some(start)
+    }
+
+    /// Allocates exactly `[start, start+n)` if all of it is free (used to grow
+    /// a run in place).
+    pub fn alloc_at(&mut self, start: Frame, n: u64) -> bool {
+        let Some((&s, &len)) = self.by_start.range(..=start).next_back() else {
+            return false;
+        };
+        if s + len < start + n {
+            return false;
+        }
+        self.remove_free(s, len);
+        if start > s {
+            self.insert_free(s, start - s);
+        }
+        if s + len > start + n {
+            self.insert_free(start + n, s + len - (start + n));
+        }
+        true
+    }
+
+    /// Returns `[start, start+n)` to the free pool, merging with neighbours.
+    pub fn free(&mut self, start: Frame, n: u64) {
+        if n == 0 {
+            return;
+        }
+        let (mut s, mut len) = (start, n);
+        if let Some((&ps, &pl)) = self.by_start.range(..start).next_back() {
+            debug_assert!(ps + pl <= start, "double free of frames {start}..+{n}");
+            if ps + pl == start {
+                self.remove_free(ps, pl);
+                s = ps;
+                len += pl;
+            }
+        }
+        if let Some(&nl) = self.by_start.get(&(start + n)) {
+            self.remove_free(start + n, nl);
+            len += nl;
+        }
+        self.insert_free(s, len);
+    }
+}
+
+/// Guest physical memory: the memfd, umk's view of it, the allocator.
+pub struct Memory {
+    memfd: OwnedFd,
+    view: MmapRaw,
+    total_pages: u64,
+    alloc: Mutex<RunAllocator>,
+    /// Explicit reference counts of shared frames (count ≥ 2).
+    shared: Mutex<HashMap<Frame, u32>>,
+    /// Frames of private file mappings whose contents have not been read
+    /// from the file yet (demand paging; see `space.rs`).
+    unfilled: Mutex<RangeSet>,
+}
+
+impl std::fmt::Debug for Memory {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Memory")
+            .field("total_pages", &self.total_pages)
+            .finish()
+    }
+}
+
+impl Memory {
+    /// Creates a sparse memfd of `bytes` and maps it whole.
+    pub fn new(bytes: u64) -> Result<Memory, FrameError> {
+        let memfd =
+            nix::sys::memfd::memfd_create(c"umk-frames", nix::sys::memfd::MFdFlags::MFD_CLOEXEC)
+                .map_err(|e| FrameError::Create(e.into()))?;
+        nix::unistd::ftruncate(&memfd, bytes as i64).map_err(|e| FrameError::Create(e.into()))?;
+        let view = memmap2::MmapOptions::new()
+            .len(bytes as usize)
+            .map_raw(&memfd)
+            .map_err(FrameError::Create)?;
+        let total_pages = bytes / PAGE_SIZE;
+        Ok(Memory {
+            memfd,
+            view,
+            total_pages,
+            alloc: Mutex::new(RunAllocator::new(total_pages)),
+            shared: Mutex::new(HashMap::new()),
+            unfilled: Mutex::new(RangeSet::default()),
+        })
+    }
+
+    pub fn fd(&self) -> BorrowedFd<'_> {
+        self.memfd.as_fd()
+    }
+
+    pub fn total_pages(&self) -> u64 {
+        self.total_pages
+    }
+
+    pub fn free_pages(&self) -> u64 {
+        self.alloc.lock().free_pages()
+    }
+
+    /// Allocates a run of `n` frames (each with reference count 1).
+    pub fn alloc(&self, n: u64) -> Result<Frame, FrameError> {
+        self.alloc.lock().alloc(n).ok_or(FrameError::OutOfMemory(n))
+    }
+
+    /// Extends a run in place: allocates `[start, start+n)` if free.
+    pub fn alloc_at(&self, start: Frame, n: u64) -> bool {
+        start + n <= self.total_pages && self.alloc.lock().alloc_at(start, n)
+    }
+
+    /// Adds a reference to each frame of `[start, start+n)`.
+    pub fn share(&self, start: Frame, n: u64) {
+        let mut shared = self.shared.lock();
+        for f in start..start + n {
+            *shared.entry(f).or_insert(1) += 1;
+        }
+    }
+
+    /// The reference count of frame `f` (1 for an unshared allocated frame).
+    pub fn refcount(&self, f: Frame) -> u32 {
+        self.shared.lock().get(&f).copied().unwrap_or(1)
+    }
+
+    /// Drops a reference to each frame of `[start, start+n)`; frames whose
+    /// count reaches zero are freed and their memory returned to the host.
+    pub fn release(&self, start: Frame, n: u64) {
+        let mut to_free: Vec<(Frame, u64)> = Vec::new();
+        {
+            let mut shared = self.shared.lock();
+            if shared.is_empty() {
+                to_free.push((start, n));
+            } else {
+                for f in start..start + n {
+                    match shared.get_mut(&f) {
+                        Some(c) if *c > 2 => *c -= 1,
+                        Some(_) => {
+                            shared.remove(&f);
+                        }
+                        None => match to_free.last_mut() {
+                            Some((s, l)) if *s + *l == f => *l += 1,
+                            _ => to_free.push((f, 1)),
+                        },
+                    }
+                }
+            }
+        }
+        for (s, l) in to_free {
+            self.unfilled.lock().remove(s, s + l);
+            self.punch(s, l);
+            self.alloc.lock().free(s, l);
+        }
+    }
+
+    /// The set of frames still waiting for their file contents.
+    pub fn unfilled(&self) -> MutexGuard<'_, RangeSet> {
+        self.unfilled.lock()
+    }
+
+    /// Returns the memory behind `[start, start+n)` to the host; the frames
+    /// read as zeroes afterwards (`MADV_DONTNEED` on a private anonymous page).
+    pub fn punch(&self, start: Frame, n: u64) {
+        let r = nix::fcntl::fallocate(
+            &self.memfd,
+            nix::fcntl::FallocateFlags::FALLOC_FL_PUNCH_HOLE
+                | nix::fcntl::FallocateFlags::FALLOC_FL_KEEP_SIZE,
+            (start * PAGE_SIZE) as i64,
+            (n * PAGE_SIZE) as i64,
+        );
+        debug_assert!(r.is_ok(), "punching frames {start}..+{n}: {r:?}");
+    }
+
+    /// umk's pointer to byte `off` within frame `f`.
+    ///
+    /// The pointer is valid for `PAGE_SIZE - off` bytes and for the lifetime
+    /// of `self`; guests may write the memory concurrently.
+    pub fn frame_ptr(&self, f: Frame, off: u64) -> *mut u8 {
+        debug_assert!(f < self.total_pages && off < PAGE_SIZE);
+        // SAFETY: `f < total_pages` (frames come from our allocator), so the
+        // offset lies inside the mapping of `total_pages * PAGE_SIZE` bytes.
+        unsafe { self.view.as_mut_ptr().add((f * PAGE_SIZE + off) as usize) }
+    }
+
+    /// Copies `len` bytes from the host file `fd` at `file_off` into the
+    /// frames starting at `f` (kernel-side copy; falls back to read+write).
+    /// Returns how many bytes the file supplied (short at end of file).
+    pub fn fill_from_file(
+        &self,
+        fd: BorrowedFd<'_>,
+        file_off: u64,
+        f: Frame,
+        len: u64,
+    ) -> std::io::Result<u64> {
+        let mut done = 0u64;
+        while done < len {
+            let mut src = (file_off + done) as i64;
+            let mut dst = (f * PAGE_SIZE + done) as i64;
+            // SAFETY: both descriptors are open for the duration of the call
+            // and the offsets are plain integers passed by pointer.
+            let n = unsafe {
+                libc::copy_file_range(
+                    fd.as_raw_fd(),
+                    &mut src,
+                    self.memfd.as_raw_fd(),
+                    &mut dst,
+                    (len - done) as usize,
+                    0,
+                )
+            };
+            if n < 0 {
+                let e = std::io::Error::last_os_error();
+                match e.raw_os_error() {
+                    Some(libc::EXDEV | libc::EINVAL | libc::EOPNOTSUPP | libc::ENOSYS) => {
+                        return self
+                            .fill_by_copy(fd, file_off + done, f, done, len - done)
+                            .map(|m| done + m);
+                    }
+                    Some(libc::EINTR) => continue,
+                    _ => return Err(e),
+                }
+            }
+            if n == 0 {
+                break;
+            }
+            done += n as u64;
+        }
+        Ok(done)
+    }
+
+    fn fill_by_copy(
+        &self,
+        fd: BorrowedFd<'_>,
+        file_off: u64,
+        f: Frame,
+        skip: u64,
+        len: u64,
+    ) -> std::io::Result<u64> {
+        let mut done = 0u64;
+        while done < len {
+            let at = skip + done;
+            let frame = f + at / PAGE_SIZE;
+            let off = at % PAGE_SIZE;
+            let chunk = (PAGE_SIZE - off).min(len - done);
+            // SAFETY: `frame_ptr` points into our mapping with at least
+            // `PAGE_SIZE - off >= chunk` bytes available; pread writes at most
+            // `chunk` bytes there.
+            let n = unsafe {
+                libc::pread(
+                    fd.as_raw_fd(),
+                    self.frame_ptr(frame, off).cast(),
+                    chunk as usize,
+                    (file_off + done) as i64,
+                )
+            };
+            if n < 0 {
+                let e = std::io::Error::last_os_error();
+                if e.raw_os_error() == Some(libc::EINTR) {
+                    continue;
+                }
+                return Err(e);
+            }
+            if n == 0 {
+                break;
+            }
+            done += n as u64;
+        }
+        Ok(done)
+    }
+
+    /// Makes sure frames `[f, f+n)` exist in the memfd's page cache (zero
+    /// pages where nothing was written), so that `UFFDIO_CONTINUE` can map
+    /// them.
+    pub fn materialize(&self, f: Frame, n: u64) -> std::io::Result<()> {
+        nix::fcntl::fallocate(
+            &self.memfd,
+            nix::fcntl::FallocateFlags::FALLOC_FL_KEEP_SIZE,
+            (f * PAGE_SIZE) as i64,
+            (n * PAGE_SIZE) as i64,
+        )
+        .map_err(std::io::Error::from)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn best_fit_and_coalescing() {
+        let mut a = RunAllocator::new(100);
+        let x = a.alloc(10).unwrap();
+        let y = a.alloc(20).unwrap();
+        let z = a.alloc(5).unwrap();
+        assert_eq!((x, y, z), (0, 10, 30));
+        a.free(y, 20);
+        // A 4-page request fits best in the 20-page hole, not the 65-page tail.
+        assert_eq!(a.alloc(4), Some(10));
+        a.free(10, 4);
+        a.free(x, 10);
+        a.free(z, 5);
+        assert_eq!(a.free_pages(), 100);
+        assert_eq!(a.by_start.len(), 1, "all runs merged back into one");
+    }
+
+    #[test]
+    fn grow_in_place() {
+        let mut a = RunAllocator::new(64);
+        let r = a.alloc(8).unwrap();
+        assert!(a.alloc_at(r + 8, 8));
+        let other = a.alloc(4).unwrap();
+        assert_eq!(other, 16);
+        assert!(!a.alloc_at(r + 16, 1), "taken by `other`");
+        assert!(!a.alloc_at(60, 8), "runs past the end");
+    }
+
+    #[test]
+    fn memory_refcounts_and_holes() {
+        let m = Memory::new(64 * PAGE_SIZE).unwrap();
+        let f = m.alloc(4).unwrap();
+        // SAFETY: frame `f` is ours; writing one byte inside it.
+        unsafe { *m.frame_ptr(f, 0) = 7 };
+        m.share(f, 4);
+        assert_eq!(m.refcount(f), 2);
+        m.release(f, 4);
+        assert_eq!(m.refcount(f), 1);
+        assert_eq!(m.free_pages(), 60);
+        m.release(f, 4);
+        assert_eq!(m.free_pages(), 64);
+        // SAFETY: reading a byte of our own mapping.
+        assert_eq!(
+            unsafe { *m.frame_ptr(f, 0) },
+            0,
+            "punched hole reads as zero"
+        );
+    }
+}

@@ -1,0 +1,1023 @@
+//! An address space: the guest's VMAs, the page map (guest page → frame) and
+//! every operation that changes them (mmap, munmap, mprotect, mremap, brk,
+//! madvise), plus page-fault resolution.
+//!
+//! Invariants, kept under the one `inner` lock:
+//! - every page inside a VMA has exactly one frame, recorded in `extents`
+//!   (runs of consecutive pages on consecutive frames); nothing outside VMAs
+//!   has one;
+//! - the stub maps each extent ∩ VMA with the VMA's protection, `MAP_SHARED`
+//!   from the frames memfd; host operations run (through [`HostMmu`]) before
+//!   the lock is released, and frames are freed only after the stub has
+//!   unmapped them;
+//! - private file VMAs are registered on the stub's userfaultfd for missing
+//!   and minor faults; their frames stay in `Memory::unfilled` until first
+//!   use, when a cluster of pages is read from the file (see [`Self::fault`]).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, OnceLock};
+
+use guest_abi::mman::{
+    MADV_DODUMP, MADV_DOFORK, MADV_DONTDUMP, MADV_DONTFORK, MADV_DONTNEED, MADV_FREE,
+    MADV_HUGEPAGE, MADV_MERGEABLE, MADV_NOHUGEPAGE, MADV_NORMAL, MADV_RANDOM, MADV_REMOVE,
+    MADV_SEQUENTIAL, MADV_UNMERGEABLE, MADV_WILLNEED, MAP_32BIT, MAP_FIXED, MAP_FIXED_NOREPLACE,
+    MAP_PRIVATE, MAP_SHARED, MAP_SHARED_VALIDATE, MREMAP_DONTUNMAP, MREMAP_FIXED, MREMAP_MAYMOVE,
+    MS_ASYNC, MS_INVALIDATE, MS_SYNC, PROT_EXEC, PROT_GROWSDOWN, PROT_GROWSUP, PROT_READ,
+    PROT_WRITE,
+};
+use parking_lot::Mutex;
+
+use super::frames::{Frame, Memory, PAGE_SIZE};
+use super::hostop::{HostMmu, HostOp};
+use super::uffd::{self, Uffd};
+use super::vma::{Backing, Role, Vma};
+use crate::error::{SysError, SysResult, EFAULT};
+use crate::sys_err;
+
+/// Pages read from a file per demand-paging fault (fault-around).
+pub const FAULT_CLUSTER: u64 = 16;
+
+/// Where things go in a guest address space.
+#[derive(Clone, Copy, Debug)]
+pub struct Layout {
+    /// First address guests may not use (the stub's region starts here).
+    pub task_size: u64,
+    /// Lowest address a mapping may start at (`vm.mmap_min_addr`).
+    pub mmap_min: u64,
+    /// Top of the main thread's stack.
+    pub stack_top: u64,
+    /// Top of the region where mappings without a fixed address go,
+    /// searched top-down like Linux's `unmapped_area_topdown`.
+    pub mmap_base: u64,
+}
+
+/// A run of consecutive guest pages on consecutive frames.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Extent {
+    frame: Frame,
+    pages: u64,
+}
+
+/// What `mmap` was asked for, after the syscall layer resolved the fd.
+#[derive(Clone, Debug)]
+pub struct MapRequest {
+    pub addr: u64,
+    pub len: u64,
+    pub prot: u64,
+    pub flags: u64,
+    pub backing: Backing,
+    pub role: Role,
+}
+
+#[derive(Debug)]
+struct Inner {
+    vmas: BTreeMap<u64, Vma>,
+    extents: BTreeMap<u64, Extent>,
+    layout: Layout,
+    brk_start: u64,
+    brk: u64,
+}
+
+/// One guest address space (held by one stub process).
+pub struct AddressSpace {
+    memory: Arc<Memory>,
+    inner: Mutex<Inner>,
+    uffd: OnceLock<Uffd>,
+}
+
+impl std::fmt::Debug for AddressSpace {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AddressSpace").finish_non_exhaustive()
+    }
+}
+
+pub fn page_down(x: u64) -> u64 {
+    x & !(PAGE_SIZE - 1)
+}
+
+/// Rounds up to a page boundary; `None` on overflow.
+pub fn page_up(x: u64) -> Option<u64> {
+    Some(x.checked_add(PAGE_SIZE - 1)? & !(PAGE_SIZE - 1))
+}
+
+fn host_prot(prot: u64) -> u64 {
+    prot & (PROT_READ | PROT_WRITE | PROT_EXEC)
+}
+
+impl Inner {
+    fn vma_at(&self, addr: u64) -> Option<&Vma> {
+        self.vmas
+            .range(..=addr)
+            .next_back()
+            .map(|(_, v)| v)
+            .filter(|v| addr < v.end)
+    }
+
+    fn is_free(&self, start: u64, end: u64) -> bool {
+        match self.vmas.range(..end).next_back() {
+            Some((_, v)) => v.end <= start,
+            None => true,
+        }
+    }
+
+    /// Highest gap of `len` bytes lying within `[low, high)`.
+    fn gap_topdown(&self, len: u64, low: u64, high: u64) -> Option<u64> {
+        let mut top = high;
+        for (_, v) in self.vmas.range(..high).rev() {
+            if v.end <= top && top - v.end >= len && top - len >= low {
+                return Some(top - len);
+            }
+            top = top.min(v.start);
+            if top < low + len {
+                return None;
+            }
+        }
+        (top >= low + len).then(|| top - len)
+    }
+
+    /// Splits the VMA and the extent containing `at` so that `at` is a
+    /// boundary of both.
+    fn split_at(&mut self, at: u64) {
+        if let Some((&s, v)) = self.vmas.range_mut(..at).next_back() {
+            if s < at && at < v.end {
+                let hi = v.split_off(at);
+                self.vmas.insert(at, hi);
+            }
+        }
+        if let Some((&s, e)) = self.extents.range_mut(..at).next_back() {
+            let end = s + e.pages * PAGE_SIZE;
+            if s < at && at < end {
+                let lo_pages = (at - s) / PAGE_SIZE;
+                let hi = Extent {
+                    frame: e.frame + lo_pages,
+                    pages: e.pages - lo_pages,
+                };
+                e.pages = lo_pages;
+                self.extents.insert(at, hi);
+            }
+        }
+    }
+
+    /// Merges VMAs and extents around `at` where they continue each other.
+    fn merge_at(&mut self, at: u64) {
+        let lo = self
+            .vmas
+            .range(..at)
+            .next_back()
+            .map(|(&s, v)| (s, v.clone()));
+        if let (Some((ls, lo)), Some(hi)) = (lo, self.vmas.get(&at)) {
+            if lo.can_merge(hi) {
+                let end = hi.end;
+                self.vmas.remove(&at);
+                if let Some(v) = self.vmas.get_mut(&ls) {
+                    v.end = end;
+                }
+            }
+        }
+        let lo = self.extents.range(..at).next_back().map(|(&s, e)| (s, *e));
+        if let (Some((ls, lo)), Some(&hi)) = (lo, self.extents.get(&at)) {
+            if ls + lo.pages * PAGE_SIZE == at && lo.frame + lo.pages == hi.frame {
+                self.extents.remove(&at);
+                if let Some(e) = self.extents.get_mut(&ls) {
+                    e.pages += hi.pages;
+                }
+            }
+        }
+    }
+
+    /// Removes `[start, end)` from the maps. Returns the frame runs to
+    /// release once the stub has unmapped the range.
+    fn remove_range(&mut self, start: u64, end: u64) -> Vec<(Frame, u64)> {
+        self.split_at(start);
+        self.split_at(end);
+        let keys: Vec<u64> = self.vmas.range(start..end).map(|(&k, _)| k).collect();
+        for k in keys {
+            self.vmas.remove(&k);
+        }
+        let keys: Vec<u64> = self.extents.range(start..end).map(|(&k, _)| k).collect();
+        let mut freed = Vec::with_capacity(keys.len());
+        for k in keys {
+            if let Some(e) = self.extents.remove(&k) {
+                freed.push((e.frame, e.pages));
+            }
+        }
+        freed
+    }
+
+    /// Frame runs backing `[start, end)`, as (guest address, frame, pages).
+    fn frames_in(&self, start: u64, end: u64) -> Vec<(u64, Frame, u64)> {
+        let mut out = Vec::new();
+        let first = self
+            .extents
+            .range(..=start)
+            .next_back()
+            .map(|(&k, _)| k)
+            .unwrap_or(start);
+        for (&s, e) in self.extents.range(first..end) {
+            let e_end = s + e.pages * PAGE_SIZE;
+            let (a, b) = (s.max(start), e_end.min(end));
+            if a < b {
+                out.push((a, e.frame + (a - s) / PAGE_SIZE, (b - a) / PAGE_SIZE));
+            }
+        }
+        out
+    }
+
+    fn frame_of(&self, page: u64) -> Option<Frame> {
+        let (&s, e) = self.extents.range(..=page).next_back()?;
+        let idx = (page - s) / PAGE_SIZE;
+        (idx < e.pages).then_some(e.frame + idx)
+    }
+
+    /// Whether `[start, end)` is covered by VMAs without holes.
+    fn fully_mapped(&self, start: u64, end: u64) -> bool {
+        let mut at = start;
+        while at < end {
+            match self.vma_at(at) {
+                Some(v) => at = v.end,
+                None => return false,
+            }
+        }
+        true
+    }
+}
+
+impl AddressSpace {
+    pub fn new(memory: Arc<Memory>, layout: Layout) -> AddressSpace {
+        AddressSpace {
+            memory,
+            inner: Mutex::new(Inner {
+                vmas: BTreeMap::new(),
+                extents: BTreeMap::new(),
+                layout,
+                brk_start: 0,
+                brk: 0,
+            }),
+            uffd: OnceLock::new(),
+        }
+    }
+
+    pub fn memory(&self) -> &Arc<Memory> {
+        &self.memory
+    }
+
+    pub fn layout(&self) -> Layout {
+        self.inner.lock().layout
+    }
+
+    /// Attaches the stub's userfaultfd (once, before any file mapping).
+    pub fn set_uffd(&self, u: Uffd) {
+        let _ = self.uffd.set(u);
+    }
+
+    pub fn uffd(&self) -> Option<&Uffd> {
+        self.uffd.get()
+    }
+
+    /// Allocates frames for `pages` guest pages at `addr`, preferring frames
+    /// that continue a neighbouring extent so host mappings stay merged.
+    fn alloc_frames(&self, inner: &Inner, addr: u64, pages: u64) -> SysResult<Frame> {
+        if let Some((&s, e)) = inner.extents.range(..addr).next_back() {
+            if s + e.pages * PAGE_SIZE == addr && self.memory.alloc_at(e.frame + e.pages, pages) {
+                return Ok(e.frame + e.pages);
+            }
+        }
+        if let Some(e) = inner.extents.get(&(addr + pages * PAGE_SIZE)) {
+            if e.frame >= pages && self.memory.alloc_at(e.frame - pages, pages) {
+                return Ok(e.frame - pages);
+            }
+        }
+        self.memory
+            .alloc(pages)
+            .map_err(|_| SysError::new(guest_abi::Errno::ENOMEM, "out of frames"))
+    }
+
+    fn apply(&self, mmu: &mut dyn HostMmu, ops: &[HostOp]) -> SysResult<()> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        mmu.apply(ops).map_err(|e| {
+            log::warn(&format!("mm: {e}"));
+            SysError::new(guest_abi::Errno::ENOMEM, "host mapping failed")
+        })
+    }
+
+    fn register_file_range(&self, start: u64, end: u64) {
+        if let Some(u) = self.uffd.get() {
+            if let Err(e) = u.register(start, end - start, uffd::MODE_MISSING | uffd::MODE_MINOR) {
+                log::warn(&format!("mm: registering {start:#x}..{end:#x}: {e}"));
+            }
+        }
+    }
+
+    /// Installs a new VMA over `[start, start+len)` with fresh frames
+    /// (the range must already be free in our maps).
+    fn install(&self, inner: &mut Inner, vma: Vma, ops: &mut Vec<HostOp>) -> SysResult<()> {
+        let pages = vma.len() / PAGE_SIZE;
+        let frame = self.alloc_frames(inner, vma.start, pages)?;
+        if vma.is_file() {
+            self.memory.unfilled().insert(frame, frame + pages);
+        }
+        ops.push(HostOp::map(
+            vma.start,
+            vma.len(),
+            host_prot(vma.prot),
+            frame,
+        ));
+        inner.extents.insert(vma.start, Extent { frame, pages });
+        let (start, end) = (vma.start, vma.end);
+        inner.vmas.insert(start, vma);
+        inner.merge_at(start);
+        inner.merge_at(end);
+        Ok(())
+    }
+
+    /// `mmap(2)` after argument decoding: returns the mapping's address.
+    pub fn mmap(&self, req: MapRequest, mmu: &mut dyn HostMmu) -> SysResult<u64> {
+        let kind = req.flags & (MAP_SHARED | MAP_PRIVATE | MAP_SHARED_VALIDATE);
+        let shared = match kind {
+            MAP_SHARED | MAP_SHARED_VALIDATE => true,
+            MAP_PRIVATE => false,
+            _ => return sys_err!(EINVAL, "mmap needs exactly one of MAP_SHARED, MAP_PRIVATE"),
+        };
+        if req.len == 0 {
+            return sys_err!(EINVAL, "mmap of length 0");
+        }
+        let Some(len) = page_up(req.len) else {
+            return sys_err!(ENOMEM, "mmap length overflows");
+        };
+        let mut inner = self.inner.lock();
+        let lay = inner.layout;
+        if len > lay.task_size - lay.mmap_min {
+            return sys_err!(ENOMEM, "mmap larger than the address space");
+        }
+        let fixed = req.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
+        let start = if fixed {
+            if req.addr % PAGE_SIZE != 0 {
+                return sys_err!(EINVAL, "MAP_FIXED address not page aligned");
+            }
+            let end = req.addr.checked_add(len).filter(|&e| e <= lay.task_size);
+            if end.is_none() || req.addr < lay.mmap_min {
+                return sys_err!(ENOMEM, "MAP_FIXED range outside the address space");
+            }
+            if req.flags & MAP_FIXED == 0 && !inner.is_free(req.addr, req.addr + len) {
+                return sys_err!(EEXIST, "MAP_FIXED_NOREPLACE range in use");
+            }
+            req.addr
+        } else {
+            let hint = page_down(req.addr);
+            let hint_ok = hint >= lay.mmap_min
+                && hint.checked_add(len).is_some_and(|e| e <= lay.task_size)
+                && inner.is_free(hint, hint + len);
+            if hint != 0 && hint_ok {
+                hint
+            } else if req.flags & MAP_32BIT != 0 {
+                // Linux puts MAP_32BIT mappings in [1 GiB, 2 GiB).
+                match inner.gap_topdown(len, 0x4000_0000, 0x8000_0000) {
+                    Some(a) => a,
+                    None => return sys_err!(ENOMEM, "no room below 2 GiB"),
+                }
+            } else {
+                match inner
+                    .gap_topdown(len, lay.mmap_min, lay.mmap_base)
+                    .or_else(|| inner.gap_topdown(len, lay.mmap_min, lay.task_size))
+                {
+                    Some(a) => a,
+                    None => return sys_err!(ENOMEM, "address space full"),
+                }
+            }
+        };
+        let end = start + len;
+        let mut ops = Vec::new();
+        let freed = inner.remove_range(start, end);
+        if !freed.is_empty() {
+            // MAP_FIXED over existing mappings: the new mmap replaces them.
+            ops.push(HostOp::unmap(start, len));
+        }
+        let vma = Vma {
+            start,
+            end,
+            prot: req.prot,
+            shared,
+            backing: req.backing,
+            role: req.role,
+        };
+        let is_file = vma.is_file();
+        self.install(&mut inner, vma, &mut ops)?;
+        self.apply(mmu, &ops)?;
+        if is_file {
+            self.register_file_range(start, end);
+        }
+        drop(inner);
+        self.release(freed);
+        Ok(start)
+    }
+
+    fn release(&self, freed: Vec<(Frame, u64)>) {
+        for (f, n) in freed {
+            self.memory.release(f, n);
+        }
+    }
+
+    /// `munmap(2)`.
+    pub fn munmap(&self, addr: u64, len: u64, mmu: &mut dyn HostMmu) -> SysResult<()> {
+        if addr % PAGE_SIZE != 0 || len == 0 {
+            return sys_err!(EINVAL, "munmap: unaligned address or zero length");
+        }
+        let Some(end) = page_up(len).and_then(|l| addr.checked_add(l)) else {
+            return sys_err!(EINVAL, "munmap range overflows");
+        };
+        let mut inner = self.inner.lock();
+        if end > inner.layout.task_size {
+            return sys_err!(EINVAL, "munmap range outside the address space");
+        }
+        let freed = inner.remove_range(addr, end);
+        if !freed.is_empty() {
+            self.apply(mmu, &[HostOp::unmap(addr, end - addr)])?;
+        }
+        drop(inner);
+        self.release(freed);
+        Ok(())
+    }
+
+    /// `mprotect(2)`.
+    pub fn mprotect(&self, addr: u64, len: u64, prot: u64, mmu: &mut dyn HostMmu) -> SysResult<()> {
+        if addr % PAGE_SIZE != 0 {
+            return sys_err!(EINVAL, "mprotect: unaligned address");
+        }
+        if prot & !(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP) != 0
+            || prot & (PROT_GROWSDOWN | PROT_GROWSUP) == (PROT_GROWSDOWN | PROT_GROWSUP)
+        {
+            return sys_err!(EINVAL, "mprotect: unknown protection bits");
+        }
+        let Some(end) = page_up(len).and_then(|l| addr.checked_add(l)) else {
+            return sys_err!(ENOMEM, "mprotect range overflows");
+        };
+        if len == 0 {
+            return Ok(());
+        }
+        let prot = host_prot(prot);
+        let mut inner = self.inner.lock();
+        if !inner.fully_mapped(addr, end) {
+            return sys_err!(ENOMEM, "mprotect range not fully mapped");
+        }
+        inner.split_at(addr);
+        inner.split_at(end);
+        let keys: Vec<u64> = inner.vmas.range(addr..end).map(|(&k, _)| k).collect();
+        for k in &keys {
+            if let Some(v) = inner.vmas.get_mut(k) {
+                v.prot = prot;
+            }
+        }
+        self.apply(mmu, &[HostOp::protect(addr, end - addr, prot)])?;
+        for k in keys {
+            inner.merge_at(k);
+        }
+        inner.merge_at(end);
+        Ok(())
+    }
+
+    /// `brk(2)`: moves the program break; returns the (possibly unchanged)
+    /// break, as Linux does on failure.
+    pub fn brk(&self, want: u64, mmu: &mut dyn HostMmu) -> u64 {
+        let mut inner = self.inner.lock();
+        let (start, cur) = (inner.brk_start, inner.brk);
+        if want < start || start == 0 {
+            return cur;
+        }
+        let (Some(old_top), Some(new_top)) = (page_up(cur), page_up(want)) else {
+            return cur;
+        };
+        let mut freed = Vec::new();
+        if new_top > old_top {
+            if new_top > inner.layout.task_size || !inner.is_free(old_top, new_top) {
+                return cur;
+            }
+            let vma = Vma {
+                start: old_top,
+                end: new_top,
+                prot: PROT_READ | PROT_WRITE,
+                shared: false,
+                backing: Backing::Anon,
+                role: Role::Heap,
+            };
+            let mut ops = Vec::new();
+            if self.install(&mut inner, vma, &mut ops).is_err() || self.apply(mmu, &ops).is_err() {
+                return cur;
+            }
+        } else if new_top < old_top {
+            freed = inner.remove_range(new_top, old_top);
+            if self
+                .apply(mmu, &[HostOp::unmap(new_top, old_top - new_top)])
+                .is_err()
+            {
+                return cur;
+            }
+        }
+        inner.brk = want;
+        drop(inner);
+        self.release(freed);
+        want
+    }
+
+    /// Sets where the heap starts (the loader calls this after placing the
+    /// program's segments).
+    pub fn set_brk_start(&self, start: u64) {
+        let mut inner = self.inner.lock();
+        inner.brk_start = start;
+        inner.brk = start;
+    }
+
+    /// `mremap(2)`.
+    pub fn mremap(
+        &self,
+        old: u64,
+        old_len: u64,
+        new_len: u64,
+        flags: u64,
+        new_addr: u64,
+        mmu: &mut dyn HostMmu,
+    ) -> SysResult<u64> {
+        if flags & !(MREMAP_MAYMOVE | MREMAP_FIXED | MREMAP_DONTUNMAP) != 0 {
+            return sys_err!(EINVAL, "mremap: unknown flags");
+        }
+        if flags & MREMAP_FIXED != 0 && flags & MREMAP_MAYMOVE == 0 {
+            return sys_err!(EINVAL, "MREMAP_FIXED without MREMAP_MAYMOVE");
+        }
+        if flags & MREMAP_DONTUNMAP != 0 {
+            return sys_err!(EINVAL, "MREMAP_DONTUNMAP is not supported yet");
+        }
+        if old % PAGE_SIZE != 0 || new_len == 0 {
+            return sys_err!(EINVAL, "mremap: unaligned address or zero length");
+        }
+        let (Some(old_len), Some(new_len)) = (page_up(old_len), page_up(new_len)) else {
+            return sys_err!(EINVAL, "mremap length overflows");
+        };
+        let mut inner = self.inner.lock();
+        let lay = inner.layout;
+        let Some(vma) = inner.vma_at(old).cloned() else {
+            return sys_err!(EFAULT, "mremap: old address not mapped");
+        };
+        if old_len == 0 {
+            return sys_err!(
+                EINVAL,
+                "mremap with old_size 0 (duplicating) is not supported"
+            );
+        }
+        let old_end = old.checked_add(old_len).unwrap_or(u64::MAX);
+        if old_end > vma.end {
+            return sys_err!(EFAULT, "mremap: old range spans several mappings");
+        }
+        let fixed = flags & MREMAP_FIXED != 0;
+        if fixed {
+            let ok = new_addr % PAGE_SIZE == 0
+                && new_addr >= lay.mmap_min
+                && new_addr
+                    .checked_add(new_len)
+                    .is_some_and(|e| e <= lay.task_size);
+            if !ok {
+                return sys_err!(EINVAL, "mremap: bad new address");
+            }
+            let overlap = new_addr < old_end && old < new_addr + new_len;
+            if overlap {
+                return sys_err!(EINVAL, "mremap: new range overlaps the old one");
+            }
+        }
+        let mut ops = Vec::new();
+        let mut freed = Vec::new();
+        if !fixed && new_len <= old_len {
+            // Shrink (or same size) in place.
+            if new_len < old_len {
+                freed = inner.remove_range(old + new_len, old_end);
+                ops.push(HostOp::unmap(old + new_len, old_len - new_len));
+            }
+            self.apply(mmu, &ops)?;
+            drop(inner);
+            self.release(freed);
+            return Ok(old);
+        }
+        let grow_end = old.checked_add(new_len).unwrap_or(u64::MAX);
+        if !fixed
+            && old_end == vma.end
+            && grow_end <= lay.task_size
+            && inner.is_free(old_end, grow_end)
+        {
+            // Grow in place: a new VMA continuing the old one (merged).
+            let mut ext = vma.clone();
+            ext.start = old_end;
+            ext.end = grow_end;
+            if let Backing::File { offset, .. } = &mut ext.backing {
+                *offset += old_end - vma.start;
+            }
+            self.install(&mut inner, ext.clone(), &mut ops)?;
+            self.apply(mmu, &ops)?;
+            if ext.is_file() {
+                self.register_file_range(ext.start, ext.end);
+            }
+            return Ok(old);
+        }
+        if flags & MREMAP_MAYMOVE == 0 {
+            return sys_err!(ENOMEM, "mremap cannot grow in place");
+        }
+        // Move: the same frames appear at the new address; growth gets new ones.
+        let dest = if fixed {
+            freed = inner.remove_range(new_addr, new_addr + new_len);
+            if !freed.is_empty() {
+                ops.push(HostOp::unmap(new_addr, new_len));
+            }
+            new_addr
+        } else {
+            match inner.gap_topdown(new_len, lay.mmap_min, lay.mmap_base) {
+                Some(a) => a,
+                None => return sys_err!(ENOMEM, "no room to move the mapping"),
+            }
+        };
+        let keep = old_len.min(new_len);
+        inner.split_at(old);
+        inner.split_at(old + keep);
+        inner.split_at(old_end);
+        let moved = inner.frames_in(old, old + keep);
+        let mut moved_vma = vma.clone();
+        if let Backing::File { offset, .. } = &mut moved_vma.backing {
+            *offset += old - vma.start;
+        }
+        moved_vma.start = dest;
+        moved_vma.end = dest + keep;
+        // Drop the old range from the maps without freeing the moved frames.
+        let old_frames = inner.remove_range(old, old_end);
+        for (addr, frame, pages) in &moved {
+            let at = dest + (addr - old);
+            ops.push(HostOp::map(
+                at,
+                pages * PAGE_SIZE,
+                host_prot(vma.prot),
+                *frame,
+            ));
+            inner.extents.insert(
+                at,
+                Extent {
+                    frame: *frame,
+                    pages: *pages,
+                },
+            );
+        }
+        ops.push(HostOp::unmap(old, old_len));
+        let is_file = moved_vma.is_file();
+        inner.vmas.insert(dest, moved_vma.clone());
+        // Frames of the old range beyond what moved (shrinking move) go.
+        for (f, n) in old_frames {
+            let kept = moved.iter().any(|&(_, mf, mn)| mf <= f && f + n <= mf + mn);
+            if !kept {
+                freed.push((f, n));
+            }
+        }
+        if new_len > keep {
+            let mut tail = moved_vma.clone();
+            tail.start = dest + keep;
+            tail.end = dest + new_len;
+            if let Backing::File { offset, .. } = &mut tail.backing {
+                *offset += keep;
+            }
+            self.install(&mut inner, tail, &mut ops)?;
+        }
+        inner.merge_at(dest);
+        inner.merge_at(dest + keep);
+        inner.merge_at(dest + new_len);
+        self.apply(mmu, &ops)?;
+        if is_file {
+            self.register_file_range(dest, dest + new_len);
+        }
+        drop(inner);
+        self.release(freed);
+        Ok(dest)
+    }
+
+    /// `madvise(2)`: `MADV_DONTNEED` really drops private pages (anonymous
+    /// ones read back as zeroes, file ones are read from the file again);
+    /// the other known advice values are accepted and ignored.
+    pub fn madvise(&self, addr: u64, len: u64, advice: u64) -> SysResult<()> {
+        if addr % PAGE_SIZE != 0 {
+            return sys_err!(EINVAL, "madvise: unaligned address");
+        }
+        let Some(end) = page_up(len).and_then(|l| addr.checked_add(l)) else {
+            return sys_err!(EINVAL, "madvise range overflows");
+        };
+        let known = [
+            MADV_NORMAL,
+            MADV_RANDOM,
+            MADV_SEQUENTIAL,
+            MADV_WILLNEED,
+            MADV_DONTNEED,
+            MADV_FREE,
+            MADV_REMOVE,
+            MADV_DONTFORK,
+            MADV_DOFORK,
+            MADV_MERGEABLE,
+            MADV_UNMERGEABLE,
+            MADV_HUGEPAGE,
+            MADV_NOHUGEPAGE,
+            MADV_DONTDUMP,
+            MADV_DODUMP,
+        ];
+        if !known.contains(&advice) {
+            return sys_err!(EINVAL, "madvise: unsupported advice");
+        }
+        let inner = self.inner.lock();
+        if !inner.fully_mapped(addr, end) {
+            return sys_err!(ENOMEM, "madvise range not fully mapped");
+        }
+        if advice != MADV_DONTNEED && advice != MADV_FREE {
+            return Ok(());
+        }
+        let mut at = addr;
+        while at < end {
+            let Some(v) = inner.vma_at(at).cloned() else {
+                break;
+            };
+            let (a, b) = (at, v.end.min(end));
+            if !v.shared {
+                for (_, frame, pages) in inner.frames_in(a, b) {
+                    // A frame shared with another address space (after fork)
+                    // must not be zeroed under it; COW arrives with fork.
+                    if (frame..frame + pages).all(|f| self.memory.refcount(f) == 1) {
+                        self.memory.punch(frame, pages);
+                        if v.is_file() {
+                            self.memory.unfilled().insert(frame, frame + pages);
+                        }
+                    }
+                }
+            }
+            at = b;
+        }
+        Ok(())
+    }
+
+    /// `msync(2)`: guest memory is umk's own, so there is nothing to write
+    /// back; the arguments are checked as Linux checks them.
+    pub fn msync(&self, addr: u64, len: u64, flags: u64) -> SysResult<()> {
+        if addr % PAGE_SIZE != 0
+            || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
+            || flags & (MS_ASYNC | MS_SYNC) == (MS_ASYNC | MS_SYNC)
+        {
+            return sys_err!(EINVAL, "msync: bad address or flags");
+        }
+        let Some(end) = page_up(len).and_then(|l| addr.checked_add(l)) else {
+            return sys_err!(ENOMEM, "msync range overflows");
+        };
+        if !self.inner.lock().fully_mapped(addr, end) {
+            return sys_err!(ENOMEM, "msync range not fully mapped");
+        }
+        Ok(())
+    }
+
+    /// `mincore(2)`: one byte per page, bit 0 set when the page is resident
+    /// (asked of the host for the frame behind it).
+    pub fn mincore(&self, addr: u64, len: u64) -> SysResult<Vec<u8>> {
+        if addr % PAGE_SIZE != 0 {
+            return sys_err!(EINVAL, "mincore: unaligned address");
+        }
+        let Some(end) = page_up(len).and_then(|l| addr.checked_add(l)) else {
+            return sys_err!(ENOMEM, "mincore range overflows");
+        };
+        let inner = self.inner.lock();
+        if end > inner.layout.task_size || !inner.fully_mapped(addr, end) {
+            return sys_err!(ENOMEM, "mincore range not fully mapped");
+        }
+        let mut out = vec![0u8; ((end - addr) / PAGE_SIZE) as usize];
+        for (a, frame, pages) in inner.frames_in(addr, end) {
+            let i = ((a - addr) / PAGE_SIZE) as usize;
+            let dst = &mut out[i..i + pages as usize];
+            // SAFETY: the frames lie inside umk's mapping of the memfd and
+            // `dst` has one byte per page, as mincore requires.
+            let r = unsafe {
+                libc::mincore(
+                    self.memory.frame_ptr(frame, 0).cast(),
+                    (pages * PAGE_SIZE) as usize,
+                    dst.as_mut_ptr(),
+                )
+            };
+            if r != 0 {
+                dst.fill(0);
+            }
+            for b in dst.iter_mut() {
+                *b &= 1;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Reads file contents into the unfilled frames among the pages
+    /// `[start, end)` of `vma`. Returns the runs of pages it filled.
+    fn fill(&self, inner: &Inner, vma: &Vma, start: u64, end: u64) -> Vec<(u64, u64)> {
+        let Backing::File {
+            file,
+            offset,
+            file_end,
+        } = &vma.backing
+        else {
+            return Vec::new();
+        };
+        let mut filled = Vec::new();
+        let mut unfilled = self.memory.unfilled();
+        for (addr, frame, pages) in inner.frames_in(start, end) {
+            for (fs, fe) in unfilled.intersect(frame, frame + pages) {
+                let page_addr = addr + (fs - frame) * PAGE_SIZE;
+                let n = fe - fs;
+                let file_off = offset + (page_addr - vma.start);
+                let want = (n * PAGE_SIZE).min(file_end.saturating_sub(file_off));
+                let got = if want > 0 {
+                    self.memory
+                        .fill_from_file(file.fd(), file_off, fs, want)
+                        .unwrap_or(0)
+                } else {
+                    0
+                };
+                // Pages the file did not reach must exist too, as zeroes, so
+                // that UFFDIO_CONTINUE can map them.
+                let full = got / PAGE_SIZE;
+                let partial = u64::from(got % PAGE_SIZE != 0);
+                if full + partial < n {
+                    let _ = self
+                        .memory
+                        .materialize(fs + full + partial, n - full - partial);
+                }
+                filled.push((page_addr, page_addr + n * PAGE_SIZE));
+            }
+            unfilled.remove(frame, frame + pages);
+        }
+        filled
+    }
+
+    /// Resolves a page fault of the stub (called by the fault thread).
+    pub fn fault(&self, f: uffd::Fault) {
+        let Some(u) = self.uffd.get() else { return };
+        let page = page_down(f.addr);
+        let inner = self.inner.lock();
+        let Some(vma) = inner.vma_at(page).cloned() else {
+            // Unmapped meanwhile: let the thread retry and take its SIGSEGV.
+            let _ = u.wake(page, PAGE_SIZE);
+            return;
+        };
+        let c = FAULT_CLUSTER * PAGE_SIZE;
+        let lo = (page / c * c).max(vma.start);
+        let hi = (lo + c).min(vma.end);
+        let filled = self.fill(&inner, &vma, lo, hi);
+        let mut done = false;
+        for (s, e) in filled {
+            let ok = u.continue_range(s, e - s).unwrap_or(false);
+            if ok && s <= page && page < e {
+                done = true;
+            }
+        }
+        if !done {
+            // Already filled earlier (a minor fault), or lost a race.
+            if !matches!(u.continue_range(page, PAGE_SIZE), Ok(true)) {
+                let _ = u.wake(page, PAGE_SIZE);
+            }
+        }
+        drop(inner);
+    }
+
+    /// Walks guest `[addr, addr+len)` page by page for an access by umk on
+    /// the guest's behalf, checking permissions as the kernel's
+    /// `copy_{from,to}_user` would, and calls `f(ptr, n, done)` for each
+    /// chunk. Any byte that is unmapped or not accessible fails the whole
+    /// access with EFAULT before `f` runs.
+    fn access(
+        &self,
+        addr: u64,
+        len: usize,
+        write: bool,
+        mut f: impl FnMut(*mut u8, usize, usize),
+    ) -> SysResult<()> {
+        if len == 0 {
+            return Ok(());
+        }
+        let end = addr.checked_add(len as u64).ok_or(EFAULT)?;
+        let inner = self.inner.lock();
+        if end > inner.layout.task_size {
+            return Err(EFAULT);
+        }
+        // Check the whole range first, filling file pages on the way.
+        let mut at = addr;
+        while at < end {
+            let v = inner.vma_at(at).ok_or(EFAULT)?;
+            let ok = if write { v.writable() } else { v.readable() };
+            if !ok {
+                return Err(EFAULT);
+            }
+            let b = v.end.min(end);
+            if v.is_file() {
+                let v = v.clone();
+                let lo = page_down(at);
+                let c = FAULT_CLUSTER * PAGE_SIZE;
+                let hi = page_up(b).unwrap_or(b).max(lo + c).min(v.end);
+                self.fill(&inner, &v, lo, hi);
+            }
+            at = b;
+        }
+        // COW: once frames can be shared (fork), a write here must first give
+        // this address space its own copy, as the stub's write fault would.
+        let mut done = 0usize;
+        let mut at = addr;
+        while at < end {
+            let page = page_down(at);
+            let off = at - page;
+            let n = ((PAGE_SIZE - off).min(end - at)) as usize;
+            let frame = inner.frame_of(page).ok_or(EFAULT)?;
+            f(self.memory.frame_ptr(frame, off), n, done);
+            done += n;
+            at += n as u64;
+        }
+        Ok(())
+    }
+
+    /// Copies guest memory at `addr` into `buf`.
+    pub fn read(&self, addr: u64, buf: &mut [u8]) -> SysResult<()> {
+        let dst = buf.as_mut_ptr();
+        self.access(addr, buf.len(), false, |src, n, done| {
+            // SAFETY: `src` points at `n` bytes inside umk's mapping of the
+            // frames (checked by `access`); `dst + done .. + n` lies inside
+            // `buf`. The guest may write the source concurrently: the copy
+            // then sees some mix of old and new bytes, as a kernel's would.
+            unsafe { std::ptr::copy_nonoverlapping(src, dst.add(done), n) }
+        })
+    }
+
+    /// Copies `data` into guest memory at `addr`.
+    pub fn write(&self, addr: u64, data: &[u8]) -> SysResult<()> {
+        let src = data.as_ptr();
+        self.access(addr, data.len(), true, |dst, n, done| {
+            // SAFETY: as in `read`, with the roles of the buffers swapped.
+            unsafe { std::ptr::copy_nonoverlapping(src.add(done), dst, n) }
+        })
+    }
+
+    /// Reads a NUL-terminated string of at most `max` bytes (without the
+    /// NUL). `ENAMETOOLONG` if no NUL comes within `max` bytes.
+    pub fn read_cstr(&self, addr: u64, max: usize) -> SysResult<Vec<u8>> {
+        let mut out = Vec::new();
+        let mut at = addr;
+        loop {
+            let chunk = (PAGE_SIZE - at % PAGE_SIZE) as usize;
+            let mut buf = vec![0u8; chunk];
+            self.read(at, &mut buf)?;
+            if let Some(i) = buf.iter().position(|&b| b == 0) {
+                out.extend_from_slice(&buf[..i]);
+                if out.len() > max {
+                    return sys_err!(ENAMETOOLONG, "string too long");
+                }
+                return Ok(out);
+            }
+            out.extend_from_slice(&buf);
+            if out.len() > max {
+                return sys_err!(ENAMETOOLONG, "string too long");
+            }
+            at = at.checked_add(chunk as u64).ok_or(EFAULT)?;
+        }
+    }
+
+    /// How many bytes from `addr` on (at most `len`) are mapped with read (or
+    /// write) access: the prefix a partially valid buffer offers.
+    pub fn accessible_len(&self, addr: u64, len: u64, write: bool) -> u64 {
+        let inner = self.inner.lock();
+        let end = addr.saturating_add(len).min(inner.layout.task_size);
+        let mut at = addr;
+        while at < end {
+            match inner.vma_at(at) {
+                Some(v) if (if write { v.writable() } else { v.readable() }) => at = v.end,
+                _ => break,
+            }
+        }
+        at.min(end).saturating_sub(addr)
+    }
+
+    /// Whether `[addr, addr+len)` is mapped with read (or write) access.
+    pub fn check(&self, addr: u64, len: u64, write: bool) -> bool {
+        self.access(addr, len as usize, write, |_, _, _| {}).is_ok()
+    }
+
+    /// A snapshot of the VMAs (for `/proc/PID/maps` and tests).
+    pub fn vmas(&self) -> Vec<Vma> {
+        self.inner.lock().vmas.values().cloned().collect()
+    }
+
+    /// Unmaps everything (exec and exit): frames are released once the
+    /// stub is gone or has unmapped them.
+    pub fn clear(&self) -> Vec<(Frame, u64)> {
+        let mut inner = self.inner.lock();
+        inner.vmas.clear();
+        let freed = inner.extents.values().map(|e| (e.frame, e.pages)).collect();
+        inner.extents.clear();
+        freed
+    }
+}
+
+impl Drop for AddressSpace {
+    fn drop(&mut self) {
+        let freed = self.clear();
+        self.release(freed);
+    }
+}
+
+use crate::log;

@@ -1,0 +1,134 @@
+//! Platforms: how guest code runs and how it traps into umk.
+//!
+//! # Model
+//!
+//! Guest instructions run natively in a **stub** process (one per guest
+//! address space, one host thread per guest thread). The stub is a tiny
+//! freestanding program (`stub/stub.S`) that keeps only its own image, at the
+//! top of the user address space; everything below belongs to the guest and
+//! is mapped by umk. A *platform* is the mechanism that stops a guest thread
+//! at each syscall (and at faults and signals) and hands it to umk:
+//!
+//! - [`ptrace`]: `PTRACE_SYSEMU`, one stop per syscall (the portable path).
+//! - seccomp (to come): `SECCOMP_RET_TRAP` → SIGSYS into stub code that
+//!   shares a page with umk; no ptrace stop, ~3× faster here.
+//!
+//! Syscall handlers never see the platform: they get the registers through
+//! [`GuestThread`] and change host mappings through [`HostMmu`], which every
+//! guest thread implements (host operations run inside the stub).
+//!
+//! Reverie's rule holds by construction: a [`GuestThread`] is stopped
+//! whenever umk holds it; [`GuestThread::run`] is the only way to run it and
+//! returns at the next stop, so registers are read and written only while it
+//! is stopped.
+
+pub mod ptrace;
+pub mod stub;
+
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
+
+use crate::mm::{HostMmu, Memory};
+
+/// The general-purpose registers of a stopped guest thread.
+pub type Regs = libc::user_regs_struct;
+
+/// Why a guest thread stopped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trap {
+    /// A syscall: number in `orig_rax`, arguments in rdi, rsi, rdx, r10, r8, r9.
+    Syscall,
+    /// Guest code faulted (a synchronous host signal with a kernel si_code).
+    Fault { signo: i32, code: i32, addr: u64 },
+    /// An asynchronous host signal reached the stub (e.g. SIGINT from the
+    /// terminal, which reaches the whole foreground process group).
+    Signal(i32),
+    /// The stub died (killed from outside); the host wait status.
+    Exited(i32),
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlatformError {
+    #[error(transparent)]
+    Stub(#[from] stub::StubError),
+    #[error("{0}: {1}")]
+    Host(&'static str, std::io::Error),
+    #[error("unexpected stop of a new stub (wait status {0:#x})")]
+    Unexpected(i32),
+    #[error("injected {0} failed: {1}")]
+    Injected(&'static str, i64),
+    #[error("stub is gone (wait status {0:#x})")]
+    Gone(i32),
+    #[error(transparent)]
+    Frames(#[from] crate::mm::frames::FrameError),
+}
+
+/// One guest thread as umk drives it.
+pub trait GuestThread: HostMmu + Send {
+    fn regs(&self) -> &Regs;
+    /// Registers for writing (written back before the thread runs again).
+    fn regs_mut(&mut self) -> &mut Regs;
+    /// Sets the syscall's return value (`rax`).
+    fn set_syscall_result(&mut self, value: u64);
+    /// Resumes the guest until its next trap.
+    fn run(&mut self) -> Result<Trap, PlatformError>;
+    /// Kills the stub thread's whole process and reaps it.
+    fn kill(&mut self);
+    /// The host thread id of the stub thread (for umk's diagnostics).
+    fn host_tid(&self) -> i32;
+}
+
+/// Which platform `umk run --platform` chose.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PlatformKind {
+    Ptrace,
+}
+
+impl PlatformKind {
+    pub const ALL: &'static [PlatformKind] = &[PlatformKind::Ptrace];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            PlatformKind::Ptrace => "ptrace",
+        }
+    }
+
+    pub fn from_name(s: &str) -> Option<PlatformKind> {
+        Self::ALL.iter().copied().find(|p| p.name() == s)
+    }
+}
+
+/// A platform instance: what it needs to create stubs.
+#[derive(Debug)]
+pub struct Platform {
+    kind: PlatformKind,
+    spawner: stub::Spawner,
+    memory: Arc<Memory>,
+}
+
+impl Platform {
+    pub fn new(kind: PlatformKind, memory: Arc<Memory>) -> Result<Platform, PlatformError> {
+        let spawner = stub::Spawner::start(memory.fd())?;
+        Ok(Platform {
+            kind,
+            spawner,
+            memory,
+        })
+    }
+
+    pub fn kind(&self) -> PlatformKind {
+        self.kind
+    }
+
+    /// Creates a new stub (an empty address space) and returns its first
+    /// thread, stopped, plus the stub's userfaultfd. Call it on the kernel
+    /// thread that will drive the guest thread.
+    pub fn new_address_space(&self) -> Result<(Box<dyn GuestThread>, OwnedFd), PlatformError> {
+        match self.kind {
+            PlatformKind::Ptrace => {
+                let (t, uffd) = ptrace::PtraceThread::start(&self.spawner, self.memory.clone())?;
+                Ok((Box::new(t), uffd))
+            }
+        }
+    }
+}

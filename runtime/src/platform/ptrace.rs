@@ -1,0 +1,408 @@
+//! The ptrace platform: `PTRACE_SEIZE` + `PTRACE_SYSEMU`.
+//!
+//! Each guest thread is a stub thread traced by its own umk kernel thread
+//! (ptrace accepts requests only from the tracing thread). The kernel thread
+//! resumes the guest with `PTRACE_SYSEMU`, so the host stops it at every
+//! syscall entry *without running the syscall*; umk reads the registers,
+//! handles the call and writes the result into `rax`.
+//!
+//! Host syscalls the stub itself must make (mapping frames, creating its
+//! userfaultfd) are *injected*: point `rip` at the stub's `syscall; int3` (or
+//! at its batch runner) and `PTRACE_CONT` until the `int3`. A batch of host
+//! operations costs one stop, however long.
+//!
+//! One stop costs ~7 µs here when tracer and tracee share a CPU, ~17 µs across
+//! CPUs (`../shared/prototypes/trap/FINDINGS.md`).
+
+use std::os::fd::{FromRawFd, OwnedFd};
+
+use super::stub::{self, Spawner, StubLayout};
+use super::{GuestThread, PlatformError, Regs, Trap};
+use crate::mm::hostop::{HostMmu, HostOp, HostOpError, STUB_FRAMES_FD};
+use crate::mm::{Memory, PAGE_SIZE};
+
+const PTRACE_SYSEMU: libc::c_uint = 31;
+const PTRACE_EVENT_STOP: i32 = 128;
+/// Ops per batch: one command page of 64-byte ops.
+const OPS_PER_PAGE: usize = (PAGE_SIZE / 64) as usize;
+
+fn errno() -> std::io::Error {
+    std::io::Error::last_os_error()
+}
+
+/// A stub thread under our ptrace. It is stopped whenever umk holds it: the
+/// only way to run it is [`GuestThread::run`], which returns at the next
+/// stop, so every request below is made on a stopped tracee.
+#[derive(Debug)]
+pub struct PtraceThread {
+    tid: i32,
+    layout: StubLayout,
+    regs: Regs,
+    regs_dirty: bool,
+    /// umk's pointer to the command page (a frame shared with the stub).
+    cmd: *mut u64,
+    cmd_frame: u64,
+    memory: std::sync::Arc<Memory>,
+    /// Host signals that arrived while we ran injected code; reported by
+    /// the next `run`.
+    pending: Vec<i32>,
+    dead: bool,
+}
+
+// SAFETY: `cmd` points into the frames mapping owned by `memory` (kept alive
+// by the Arc); the thread handle is used by one kernel thread at a time.
+unsafe impl Send for PtraceThread {}
+
+fn ptrace(req: libc::c_uint, tid: i32, addr: usize, data: usize) -> std::io::Result<libc::c_long> {
+    // SAFETY: every caller passes a request whose `addr`/`data` are either
+    // integers or pointers to live, correctly sized buffers.
+    let r = unsafe { libc::ptrace(req, tid, addr, data) };
+    if r < 0 {
+        Err(errno())
+    } else {
+        Ok(r)
+    }
+}
+
+fn wait(tid: i32) -> std::io::Result<i32> {
+    loop {
+        let mut status = 0;
+        // SAFETY: `status` is a valid out pointer.
+        let r = unsafe { libc::waitpid(tid, &mut status, libc::__WALL) };
+        if r >= 0 {
+            return Ok(status);
+        }
+        let e = errno();
+        if e.raw_os_error() != Some(libc::EINTR) {
+            return Err(e);
+        }
+    }
+}
+
+impl PtraceThread {
+    /// Starts a stub through the spawner and takes it over: seize it, map
+    /// its command page, and create its userfaultfd (returned to the caller).
+    /// Must run on the kernel thread that will drive the guest thread.
+    pub fn start(
+        spawner: &Spawner,
+        memory: std::sync::Arc<Memory>,
+    ) -> Result<(PtraceThread, OwnedFd), PlatformError> {
+        let layout = stub::layout()?;
+        let tid = spawner.spawn()?;
+        let opts = libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_EXITKILL;
+        if let Err(e) = ptrace(libc::PTRACE_SEIZE, tid, 0, opts as usize) {
+            // SAFETY: killing the stub we just created.
+            unsafe { libc::kill(tid, libc::SIGKILL) };
+            return Err(PlatformError::Host("PTRACE_SEIZE", e));
+        }
+        let cmd_frame = memory.alloc(1)?;
+        let cmd = memory.frame_ptr(cmd_frame, 0).cast::<u64>();
+        let mut t = PtraceThread {
+            tid,
+            layout,
+            // SAFETY: user_regs_struct is plain integers; zero is valid.
+            regs: unsafe { std::mem::zeroed() },
+            regs_dirty: false,
+            cmd,
+            cmd_frame,
+            memory,
+            pending: Vec::new(),
+            dead: false,
+        };
+        // The stub sits in its group-stop; seizing turns it into a ptrace stop.
+        let status = wait(tid).map_err(|e| PlatformError::Host("waitpid", e))?;
+        if !(libc::WIFSTOPPED(status) && status >> 16 == PTRACE_EVENT_STOP) {
+            return Err(PlatformError::Unexpected(status));
+        }
+        t.load_regs()?;
+        let page = t.layout.cmd_page;
+        let prot = (libc::PROT_READ | libc::PROT_WRITE) as u64;
+        let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
+        let r = t.inject(
+            libc::SYS_mmap as u64,
+            [
+                page,
+                PAGE_SIZE,
+                prot,
+                flags,
+                STUB_FRAMES_FD,
+                cmd_frame * PAGE_SIZE,
+            ],
+        )?;
+        if r != page {
+            return Err(PlatformError::Injected(
+                "mmap of the command page",
+                r as i64,
+            ));
+        }
+        let ufd = t.inject(
+            libc::SYS_userfaultfd as u64,
+            [crate::mm::uffd::CREATE_FLAGS, 0, 0, 0, 0, 0],
+        )? as i64;
+        if ufd < 0 {
+            return Err(PlatformError::Injected("userfaultfd", ufd));
+        }
+        let uffd = t.take_fd(ufd as i32)?;
+        t.inject(libc::SYS_close as u64, [ufd as u64, 0, 0, 0, 0, 0])?;
+        Ok((t, uffd))
+    }
+
+    /// Copies descriptor `fd` of the stub into umk (`pidfd_getfd`).
+    fn take_fd(&self, fd: i32) -> Result<OwnedFd, PlatformError> {
+        // SAFETY: plain integer syscalls; the results are checked.
+        let pidfd = unsafe { libc::syscall(libc::SYS_pidfd_open, self.tid, 0) } as i32;
+        if pidfd < 0 {
+            return Err(PlatformError::Host("pidfd_open", errno()));
+        }
+        // SAFETY: `pidfd` is a fresh descriptor we own.
+        let pidfd = unsafe { OwnedFd::from_raw_fd(pidfd) };
+        // SAFETY: as above.
+        let r = unsafe {
+            libc::syscall(
+                libc::SYS_pidfd_getfd,
+                std::os::fd::AsRawFd::as_raw_fd(&pidfd),
+                fd,
+                0,
+            )
+        } as i32;
+        if r < 0 {
+            return Err(PlatformError::Host("pidfd_getfd", errno()));
+        }
+        // SAFETY: `r` is a fresh descriptor we own.
+        Ok(unsafe { OwnedFd::from_raw_fd(r) })
+    }
+
+    fn load_regs(&mut self) -> Result<(), PlatformError> {
+        ptrace(
+            libc::PTRACE_GETREGS,
+            self.tid,
+            0,
+            &mut self.regs as *mut Regs as usize,
+        )
+        .map_err(|e| PlatformError::Host("PTRACE_GETREGS", e))?;
+        Ok(())
+    }
+
+    fn store_regs(&mut self, regs: &Regs) -> Result<(), PlatformError> {
+        ptrace(
+            libc::PTRACE_SETREGS,
+            self.tid,
+            0,
+            regs as *const Regs as usize,
+        )
+        .map_err(|e| PlatformError::Host("PTRACE_SETREGS", e))?;
+        Ok(())
+    }
+
+    /// Runs the stub from `rip` with registers derived from the guest's
+    /// until it reaches an `int3`; returns the registers at that point.
+    /// The guest's registers are restored on the next `run`.
+    fn run_stub_code(&mut self, setup: impl FnOnce(&mut Regs)) -> Result<Regs, PlatformError> {
+        let mut r = self.regs;
+        r.orig_rax = u64::MAX; // not in a syscall: no restart processing
+        setup(&mut r);
+        self.store_regs(&r)?;
+        self.regs_dirty = true;
+        ptrace(libc::PTRACE_CONT, self.tid, 0, 0)
+            .map_err(|e| PlatformError::Host("PTRACE_CONT", e))?;
+        loop {
+            let status = wait(self.tid).map_err(|e| PlatformError::Host("waitpid", e))?;
+            if !libc::WIFSTOPPED(status) {
+                self.dead = true;
+                return Err(PlatformError::Gone(status));
+            }
+            let sig = libc::WSTOPSIG(status);
+            if sig == libc::SIGTRAP && status >> 16 == 0 {
+                let mut out = r;
+                ptrace(
+                    libc::PTRACE_GETREGS,
+                    self.tid,
+                    0,
+                    &mut out as *mut Regs as usize,
+                )
+                .map_err(|e| PlatformError::Host("PTRACE_GETREGS", e))?;
+                return Ok(out);
+            }
+            if status >> 16 == 0 && sig != libc::SIGSTOP {
+                self.pending.push(sig);
+            }
+            ptrace(libc::PTRACE_CONT, self.tid, 0, 0)
+                .map_err(|e| PlatformError::Host("PTRACE_CONT", e))?;
+        }
+    }
+
+    /// Makes the stub run one host syscall; returns its raw result.
+    pub fn inject(&mut self, nr: u64, a: [u64; 6]) -> Result<u64, PlatformError> {
+        let at = self.layout.syscall_insn;
+        let out = self.run_stub_code(|r| {
+            r.rip = at;
+            r.rax = nr;
+            r.rdi = a[0];
+            r.rsi = a[1];
+            r.rdx = a[2];
+            r.r10 = a[3];
+            r.r8 = a[4];
+            r.r9 = a[5];
+        })?;
+        Ok(out.rax)
+    }
+
+    fn cmd_word(&self, i: usize) -> *mut u64 {
+        debug_assert!(i < (PAGE_SIZE / 8) as usize);
+        // SAFETY: `i` indexes within the one-page command frame.
+        unsafe { self.cmd.add(i) }
+    }
+
+    /// Runs up to one page of ops in one stop.
+    fn batch(&mut self, ops: &[HostOp]) -> Result<(), HostOpError> {
+        debug_assert!(ops.len() < OPS_PER_PAGE);
+        const UNSET: u64 = 0xdead_0000_0000_0000;
+        for (i, op) in ops.iter().enumerate() {
+            let words = [
+                op.nr, op.args[0], op.args[1], op.args[2], op.args[3], op.args[4], op.args[5],
+                UNSET,
+            ];
+            for (j, w) in words.iter().enumerate() {
+                // SAFETY: within the command page (i < OPS_PER_PAGE - 1); the
+                // stub is stopped, so nobody reads it concurrently.
+                unsafe { self.cmd_word(i * 8 + j).write_volatile(*w) };
+            }
+        }
+        // SAFETY: the end marker, in the op slot after the last one.
+        unsafe { self.cmd_word(ops.len() * 8).write_volatile(u64::MAX) };
+        let (batch, page) = (self.layout.batch, self.layout.cmd_page);
+        self.run_stub_code(|r| {
+            r.rip = batch;
+            r.r15 = page;
+        })
+        .map_err(|e| HostOpError::Stub(e.to_string()))?;
+        for (i, op) in ops.iter().enumerate() {
+            // SAFETY: reading back the result word the stub wrote.
+            let res = unsafe { self.cmd_word(i * 8 + 7).read_volatile() };
+            if res == UNSET {
+                return Err(HostOpError::Stub(format!("batch stopped before op {i}")));
+            }
+            if res > (-4096i64) as u64 {
+                return Err(HostOpError::Failed {
+                    op: *op,
+                    errno: -(res as i64) as i32,
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+impl HostMmu for PtraceThread {
+    fn apply(&mut self, ops: &[HostOp]) -> Result<(), HostOpError> {
+        for chunk in ops.chunks(OPS_PER_PAGE - 1) {
+            self.batch(chunk)?;
+        }
+        Ok(())
+    }
+}
+
+impl GuestThread for PtraceThread {
+    fn regs(&self) -> &Regs {
+        &self.regs
+    }
+
+    fn regs_mut(&mut self) -> &mut Regs {
+        self.regs_dirty = true;
+        &mut self.regs
+    }
+
+    fn set_syscall_result(&mut self, value: u64) {
+        self.regs.rax = value;
+        self.regs_dirty = true;
+    }
+
+    fn run(&mut self) -> Result<Trap, PlatformError> {
+        if let Some(sig) = self.pending.pop() {
+            return Ok(Trap::Signal(sig));
+        }
+        if self.dead {
+            return Err(PlatformError::Gone(0));
+        }
+        if self.regs_dirty {
+            let r = self.regs;
+            self.store_regs(&r)?;
+            self.regs_dirty = false;
+        }
+        let mut inject_sig = 0usize;
+        loop {
+            ptrace(PTRACE_SYSEMU, self.tid, 0, inject_sig)
+                .map_err(|e| PlatformError::Host("PTRACE_SYSEMU", e))?;
+            inject_sig = 0;
+            let status = wait(self.tid).map_err(|e| PlatformError::Host("waitpid", e))?;
+            if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+                self.dead = true;
+                return Ok(Trap::Exited(status));
+            }
+            let sig = libc::WSTOPSIG(status);
+            if sig == libc::SIGTRAP | 0x80 {
+                self.load_regs()?;
+                return Ok(Trap::Syscall);
+            }
+            if status >> 16 != 0 {
+                // Group-stop or PTRACE_INTERRUPT: nothing for the guest.
+                continue;
+            }
+            // A signal-delivery stop. Synchronous faults of guest code carry
+            // a kernel si_code (> 0); the rest came from outside.
+            // SAFETY: siginfo_t is plain data; zero is a valid value.
+            let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+            ptrace(
+                libc::PTRACE_GETSIGINFO,
+                self.tid,
+                0,
+                &mut info as *mut _ as usize,
+            )
+            .map_err(|e| PlatformError::Host("PTRACE_GETSIGINFO", e))?;
+            self.load_regs()?;
+            let synchronous = info.si_code > 0
+                && matches!(
+                    sig,
+                    libc::SIGSEGV | libc::SIGBUS | libc::SIGFPE | libc::SIGILL | libc::SIGTRAP
+                );
+            if synchronous {
+                // SAFETY: si_addr is valid for these fault signals.
+                let addr = unsafe { info.si_addr() } as u64;
+                return Ok(Trap::Fault {
+                    signo: sig,
+                    code: info.si_code,
+                    addr,
+                });
+            }
+            if sig == libc::SIGSTOP {
+                continue;
+            }
+            return Ok(Trap::Signal(sig));
+        }
+    }
+
+    fn kill(&mut self) {
+        if self.dead {
+            return;
+        }
+        // SAFETY: signalling our own stub by pid.
+        unsafe { libc::kill(self.tid, libc::SIGKILL) };
+        while let Ok(status) = wait(self.tid) {
+            if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+                break;
+            }
+        }
+        self.dead = true;
+    }
+
+    fn host_tid(&self) -> i32 {
+        self.tid
+    }
+}
+
+impl Drop for PtraceThread {
+    fn drop(&mut self) {
+        self.kill();
+        self.memory.release(self.cmd_frame, 1);
+    }
+}

@@ -1,0 +1,461 @@
+//! Paths and descriptors: open, close, stat, access, getcwd, readlink,
+//! fcntl, ioctl, dup, poll.
+//!
+//! Files are host files (see `fs/`): paths are resolved by the host, relative
+//! to the guest's working directory or to a directory descriptor's host fd.
+//! `/proc/self/exe` and `/proc/self/fd/N` are answered by umk, since the
+//! host's would describe umk or the stub.
+
+use std::ffi::CString;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use guest_abi::fcntl::*;
+use guest_abi::ioctl::{FIOCLEX, FIONCLEX};
+use guest_abi::resource::RLIMIT_NOFILE;
+use guest_abi::structs::{Pollfd, Stat};
+use guest_abi::Pod;
+
+use super::context::{SyscallContext, PATH_MAX};
+use super::fd_arg;
+use crate::error::{SysError, SysResult};
+use crate::fs::host::{host_errno, stat_from_host};
+use crate::fs::{File, HostFile};
+use crate::sys_err;
+
+/// What umk itself answers for a `/proc` path.
+enum ProcPath {
+    Exe,
+    Fd(i32),
+}
+
+fn proc_path(ctx: &SyscallContext<'_>, path: &Path) -> Option<ProcPath> {
+    let s = path.to_str()?;
+    let rest = s.strip_prefix("/proc/")?;
+    let (who, tail) = rest.split_once('/')?;
+    let me =
+        who == "self" || who == "thread-self" || who.parse::<i32>().ok() == Some(ctx.process().pid);
+    if !me {
+        return None;
+    }
+    if tail == "exe" {
+        return Some(ProcPath::Exe);
+    }
+    tail.strip_prefix("fd/")?.parse().ok().map(ProcPath::Fd)
+}
+
+fn cstring(p: &Path) -> SysResult<CString> {
+    CString::new(p.as_os_str().as_bytes())
+        .map_err(|_| SysError::new(guest_abi::Errno::EINVAL, "NUL in path"))
+}
+
+/// A directory descriptor argument as a host descriptor (kept alive by the
+/// returned `Arc`).
+fn host_dirfd(
+    ctx: &SyscallContext<'_>,
+    dirfd: i32,
+    path: &Path,
+) -> SysResult<(i32, Option<Arc<dyn File>>)> {
+    if path.is_absolute() || dirfd == AT_FDCWD {
+        return Ok((libc::AT_FDCWD, None));
+    }
+    let f = ctx.process().files.lock().get(dirfd)?;
+    let raw = match f.host_fd() {
+        Some(h) => h.as_raw_fd(),
+        None => return sys_err!(ENOTDIR, "not a directory"),
+    };
+    Ok((raw, Some(f)))
+}
+
+fn nofile_limit(ctx: &SyscallContext<'_>) -> u64 {
+    ctx.process().limit(RLIMIT_NOFILE).rlim_cur
+}
+
+fn do_openat(
+    ctx: &SyscallContext<'_>,
+    dirfd: i32,
+    path_addr: u64,
+    flags: u64,
+    mode: u64,
+) -> SysResult {
+    let mut path = ctx.read_path(path_addr, false)?;
+    match proc_path(ctx, &path) {
+        Some(ProcPath::Exe) => path = ctx.process().exe.clone(),
+        Some(ProcPath::Fd(n)) => {
+            let f = ctx
+                .process()
+                .files
+                .lock()
+                .get(n)
+                .map_err(|_| SysError::new(guest_abi::Errno::ENOENT, "no such fd"))?;
+            if let Some(p) = f.path() {
+                path = p;
+            }
+        }
+        None => {}
+    }
+    let (dir, _keep) = host_dirfd(ctx, dirfd, &path)?;
+    let c = cstring(&path)?;
+    let host_flags = (flags as i32) | libc::O_CLOEXEC;
+    // SAFETY: `c` is a NUL-terminated path; flags and mode are integers.
+    let fd = unsafe { libc::openat(dir, c.as_ptr(), host_flags, mode as libc::c_uint) };
+    if fd < 0 {
+        return Err(host_errno("openat"));
+    }
+    // SAFETY: `fd` is a fresh descriptor we own.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let abs = if path.is_absolute() {
+        path
+    } else {
+        ctx.process().cwd.lock().join(&path)
+    };
+    let file: Arc<dyn File> = Arc::new(HostFile::new(owned, Some(abs)));
+    let limit = nofile_limit(ctx);
+    let guest_fd = ctx
+        .process()
+        .files
+        .lock()
+        .install(file, flags & O_CLOEXEC != 0, 0, limit)?;
+    Ok(guest_fd as u64)
+}
+
+pub fn open(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    do_openat(ctx, AT_FDCWD, a[0], a[1], a[2])
+}
+
+pub fn openat(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    do_openat(ctx, fd_arg(a[0]), a[1], a[2], a[3])
+}
+
+pub fn close(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    ctx.process().files.lock().remove(fd_arg(a[0]))?;
+    Ok(0)
+}
+
+pub fn fstat(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let file = ctx.process().files.lock().get(fd_arg(a[0]))?;
+    let st = file.stat()?;
+    ctx.write_struct(a[1], &st)?;
+    Ok(0)
+}
+
+/// The common part of stat, lstat and newfstatat (fs/stat.c: the path is
+/// looked up before the result is copied out).
+fn do_fstatat(
+    ctx: &SyscallContext<'_>,
+    dirfd: i32,
+    path_addr: u64,
+    buf: u64,
+    flags: u64,
+) -> SysResult {
+    if flags & !(AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH | AT_NO_AUTOMOUNT) != 0 {
+        return sys_err!(EINVAL, "unknown flags");
+    }
+    let mut path = ctx.read_path(path_addr, flags & AT_EMPTY_PATH != 0)?;
+    let st: Stat = if path.as_os_str().is_empty() {
+        if dirfd == AT_FDCWD {
+            path = PathBuf::from(".");
+            host_stat(libc::AT_FDCWD, &path, 0)?
+        } else {
+            ctx.process().files.lock().get(dirfd)?.stat()?
+        }
+    } else {
+        if let Some(ProcPath::Exe) = proc_path(ctx, &path) {
+            if flags & AT_SYMLINK_NOFOLLOW == 0 {
+                path = ctx.process().exe.clone();
+            }
+        }
+        let (dir, _keep) = host_dirfd(ctx, dirfd, &path)?;
+        let hf = if flags & AT_SYMLINK_NOFOLLOW != 0 {
+            libc::AT_SYMLINK_NOFOLLOW
+        } else {
+            0
+        };
+        host_stat(dir, &path, hf)?
+    };
+    ctx.write_struct(buf, &st)?;
+    Ok(0)
+}
+
+fn host_stat(dir: i32, path: &Path, flags: i32) -> SysResult<Stat> {
+    let c = cstring(path)?;
+    // SAFETY: zeroed `stat` is a valid out buffer.
+    let mut st: libc::stat = unsafe { std::mem::zeroed() };
+    // SAFETY: `c` is NUL-terminated and `st` a valid out pointer.
+    if unsafe { libc::fstatat(dir, c.as_ptr(), &mut st, flags) } < 0 {
+        return Err(host_errno("fstatat"));
+    }
+    Ok(stat_from_host(&st))
+}
+
+pub fn stat(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    do_fstatat(ctx, AT_FDCWD, a[0], a[1], 0)
+}
+
+pub fn lstat(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    do_fstatat(ctx, AT_FDCWD, a[0], a[1], AT_SYMLINK_NOFOLLOW)
+}
+
+pub fn newfstatat(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    do_fstatat(ctx, fd_arg(a[0]), a[1], a[2], a[3])
+}
+
+fn do_faccessat(
+    ctx: &SyscallContext<'_>,
+    dirfd: i32,
+    path_addr: u64,
+    mode: u64,
+    flags: u64,
+) -> SysResult {
+    if mode & !(R_OK | W_OK | X_OK) != 0 {
+        return sys_err!(EINVAL, "bad mode");
+    }
+    if flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
+        return sys_err!(EINVAL, "bad flags");
+    }
+    let mut path = ctx.read_path(path_addr, flags & AT_EMPTY_PATH != 0)?;
+    if let Some(ProcPath::Exe) = proc_path(ctx, &path) {
+        path = ctx.process().exe.clone();
+    }
+    let (dir, _keep) = host_dirfd(ctx, dirfd, &path)?;
+    let c = cstring(&path)?;
+    // SAFETY: NUL-terminated path and integer arguments.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_faccessat2,
+            dir,
+            c.as_ptr(),
+            mode as i32,
+            flags as i32,
+        )
+    };
+    if r < 0 {
+        return Err(host_errno("faccessat2"));
+    }
+    Ok(0)
+}
+
+pub fn access(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    do_faccessat(ctx, AT_FDCWD, a[0], a[1], 0)
+}
+
+pub fn faccessat(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    do_faccessat(ctx, fd_arg(a[0]), a[1], a[2], 0)
+}
+
+pub fn faccessat2(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    do_faccessat(ctx, fd_arg(a[0]), a[1], a[2], a[3])
+}
+
+/// getcwd(2): returns the length including the NUL; ERANGE if it does not fit.
+pub fn getcwd(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let mut s = ctx.process().cwd.lock().as_os_str().as_bytes().to_vec();
+    s.push(0);
+    if (a[1] as usize) < s.len() {
+        return sys_err!(ERANGE, "buffer too small");
+    }
+    ctx.mm().write(a[0], &s)?;
+    Ok(s.len() as u64)
+}
+
+fn do_readlinkat(
+    ctx: &SyscallContext<'_>,
+    dirfd: i32,
+    path_addr: u64,
+    buf: u64,
+    size: u64,
+) -> SysResult {
+    let path = ctx.read_path(path_addr, false)?;
+    if size as i32 <= 0 {
+        return sys_err!(EINVAL, "bufsiz <= 0");
+    }
+    let target: Vec<u8> = match proc_path(ctx, &path) {
+        Some(ProcPath::Exe) => ctx.process().exe.as_os_str().as_bytes().to_vec(),
+        Some(ProcPath::Fd(n)) => {
+            let f = ctx
+                .process()
+                .files
+                .lock()
+                .get(n)
+                .map_err(|_| SysError::new(guest_abi::Errno::ENOENT, "no such fd"))?;
+            f.path()
+                .map(|p| p.as_os_str().as_bytes().to_vec())
+                .unwrap_or_else(|| format!("anon_inode:[{n}]").into_bytes())
+        }
+        None => {
+            let (dir, _keep) = host_dirfd(ctx, dirfd, &path)?;
+            let c = cstring(&path)?;
+            let mut out = vec![0u8; PATH_MAX];
+            // SAFETY: NUL-terminated path; `out` is a writable buffer of its length.
+            let n =
+                unsafe { libc::readlinkat(dir, c.as_ptr(), out.as_mut_ptr().cast(), out.len()) };
+            if n < 0 {
+                return Err(host_errno("readlinkat"));
+            }
+            out.truncate(n as usize);
+            out
+        }
+    };
+    let n = target.len().min(size as usize);
+    ctx.mm().write(buf, &target[..n])?;
+    Ok(n as u64)
+}
+
+pub fn readlink(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    do_readlinkat(ctx, AT_FDCWD, a[0], a[1], a[2])
+}
+
+pub fn readlinkat(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    do_readlinkat(ctx, fd_arg(a[0]), a[1], a[2], a[3])
+}
+
+/// fcntl(2): descriptor flags and duplication; status flags of the file.
+pub fn fcntl(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let (fd, cmd, arg) = (fd_arg(a[0]), a[1], a[2]);
+    let limit = nofile_limit(ctx);
+    let mut files = ctx.process().files.lock();
+    match cmd {
+        F_DUPFD | F_DUPFD_CLOEXEC => {
+            let file = files.get(fd)?;
+            if arg >= limit {
+                return sys_err!(EINVAL, "F_DUPFD minimum above RLIMIT_NOFILE");
+            }
+            Ok(files.install(file, cmd == F_DUPFD_CLOEXEC, arg as usize, limit)? as u64)
+        }
+        F_GETFD => {
+            let e = files
+                .entry(fd)
+                .ok_or(SysError::new(guest_abi::Errno::EBADF, "no such descriptor"))?;
+            Ok(if e.cloexec { FD_CLOEXEC } else { 0 })
+        }
+        F_SETFD => {
+            let e = files
+                .entry_mut(fd)
+                .ok_or(SysError::new(guest_abi::Errno::EBADF, "no such descriptor"))?;
+            e.cloexec = arg & FD_CLOEXEC != 0;
+            Ok(0)
+        }
+        F_GETFL => Ok(files.get(fd)?.status_flags()),
+        F_SETFL => {
+            files.get(fd)?.set_status_flags(arg)?;
+            Ok(0)
+        }
+        _ => {
+            files.get(fd)?;
+            sys_err!(EINVAL, "fcntl command not supported yet")
+        }
+    }
+}
+
+pub fn ioctl(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let (fd, req) = (fd_arg(a[0]), a[1]);
+    if req == FIOCLEX || req == FIONCLEX {
+        let mut files = ctx.process().files.lock();
+        let e = files
+            .entry_mut(fd)
+            .ok_or(SysError::new(guest_abi::Errno::EBADF, "no such descriptor"))?;
+        e.cloexec = req == FIOCLEX;
+        return Ok(0);
+    }
+    let file = ctx.process().files.lock().get(fd)?;
+    file.ioctl(req, a[2], ctx.mm())
+}
+
+pub fn dup(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let limit = nofile_limit(ctx);
+    let mut files = ctx.process().files.lock();
+    let f = files.get(fd_arg(a[0]))?;
+    Ok(files.install(f, false, 0, limit)? as u64)
+}
+
+fn do_dup3(ctx: &SyscallContext<'_>, old: i32, new: u64, cloexec: bool) -> SysResult {
+    let limit = nofile_limit(ctx);
+    let mut files = ctx.process().files.lock();
+    let f = files.get(old)?;
+    if new >= limit || new > i32::MAX as u64 {
+        return sys_err!(EBADF, "new descriptor out of range");
+    }
+    // The replaced file is closed when its last reference goes, after the
+    // table lock is released.
+    let _old = files.install_at(new as usize, f, cloexec);
+    drop(files);
+    Ok(new)
+}
+
+pub fn dup2(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let old = fd_arg(a[0]);
+    if a[1] == old as u64 && old >= 0 {
+        // dup2(2): the same descriptor is returned if it is valid.
+        ctx.process().files.lock().get(old)?;
+        return Ok(a[1]);
+    }
+    do_dup3(ctx, old, a[1], false)
+}
+
+pub fn dup3(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    if a[2] & !O_CLOEXEC != 0 {
+        return sys_err!(EINVAL, "unknown dup3 flags");
+    }
+    if a[0] == a[1] {
+        return sys_err!(EINVAL, "dup3 to the same descriptor");
+    }
+    do_dup3(ctx, fd_arg(a[0]), a[1], a[2] & O_CLOEXEC != 0)
+}
+
+/// poll(2) over host files: an immediate check, then (if nothing is ready
+/// and the timeout allows) a host poll on the files' host descriptors.
+pub fn poll(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let (addr, nfds, timeout) = (a[0], a[1], a[2] as i32);
+    if nfds > nofile_limit(ctx) || nfds > 1 << 20 {
+        return sys_err!(EINVAL, "nfds above RLIMIT_NOFILE");
+    }
+    let raw = ctx.read_bytes(addr, nfds as usize * 8)?;
+    let mut fds: Vec<Pollfd> = raw.chunks_exact(8).filter_map(Pollfd::from_bytes).collect();
+    let files: Vec<Option<Arc<dyn File>>> = {
+        let t = ctx.process().files.lock();
+        fds.iter()
+            .map(|p| if p.fd < 0 { None } else { t.get(p.fd).ok() })
+            .collect()
+    };
+    let always = (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) as i16;
+    let scan = |fds: &mut Vec<Pollfd>| -> u64 {
+        let mut ready = 0;
+        for (p, f) in fds.iter_mut().zip(&files) {
+            p.revents = match f {
+                _ if p.fd < 0 => 0,
+                None => libc::POLLNVAL as i16,
+                Some(f) => f.poll_ready(p.events | always) & (p.events | always),
+            };
+            if p.revents != 0 {
+                ready += 1;
+            }
+        }
+        ready
+    };
+    let mut ready = scan(&mut fds);
+    if ready == 0 && timeout != 0 {
+        let mut host: Vec<libc::pollfd> = fds
+            .iter()
+            .zip(&files)
+            .map(|(p, f)| libc::pollfd {
+                fd: f
+                    .as_ref()
+                    .and_then(|f| f.host_fd())
+                    .map_or(-1, |h| h.as_raw_fd()),
+                events: p.events,
+                revents: 0,
+            })
+            .collect();
+        // SAFETY: `host` is a valid array of pollfd of the given length.
+        let r = unsafe { libc::poll(host.as_mut_ptr(), host.len() as libc::nfds_t, timeout) };
+        if r < 0 {
+            return Err(host_errno("poll"));
+        }
+        ready = scan(&mut fds);
+    }
+    let out: Vec<u8> = fds.iter().flat_map(|p| p.as_bytes().to_vec()).collect();
+    ctx.mm().write(addr, &out)?;
+    Ok(ready)
+}

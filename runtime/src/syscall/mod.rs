@@ -1,0 +1,138 @@
+//! Syscalls: the dispatch table and one handler per syscall, grouped in
+//! files by area.
+//!
+//! # Model
+//!
+//! A guest thread traps; its kernel thread builds a [`SyscallContext`] and
+//! calls [`dispatch`], which indexes [`TABLE`] by syscall number. A handler
+//! gets the six raw argument registers and returns `Ok(rax)` or a
+//! [`SysError`](crate::error::SysError) (errno + a short note). Numbers with
+//! no entry return `ENOSYS`. Handlers follow the man pages and the kernel;
+//! where behaviour is subtle, the comment names the source.
+//!
+//! Handlers that end the process or replace the registers say so through
+//! [`SyscallContext::outcome`].
+
+pub mod context;
+pub mod docs;
+pub mod table;
+
+mod fs;
+mod info;
+mod io;
+mod memory;
+mod process;
+mod signal;
+mod time;
+
+pub use context::{Outcome, SyscallContext};
+pub use table::{Entry, Status, Table};
+
+use guest_abi::sysno as nr;
+
+use crate::error::SysResult;
+use table::Status::{Full, Partial};
+
+/// Every implemented syscall: (number, handler, status).
+const ROWS: &[(usize, table::Handler, Status)] = &[
+    // process identity and lifetime (process.rs)
+    (nr::EXIT, process::exit, Partial("ends the process: threads arrive with the processes issue")),
+    (nr::EXIT_GROUP, process::exit_group, Full),
+    (nr::GETPID, process::getpid, Full),
+    (nr::GETTID, process::gettid, Full),
+    (nr::GETPPID, process::getppid, Full),
+    (nr::GETUID, process::getuid, Full),
+    (nr::GETEUID, process::geteuid, Full),
+    (nr::GETGID, process::getgid, Full),
+    (nr::GETEGID, process::getegid, Full),
+    (nr::SET_TID_ADDRESS, process::set_tid_address, Partial("pointer kept; the exit-time clear and futex wake come with threads")),
+    (nr::SET_ROBUST_LIST, process::set_robust_list, Partial("list kept; exit-time cleanup comes with futex")),
+    (nr::GET_ROBUST_LIST, process::get_robust_list, Partial("own thread only")),
+    (nr::ARCH_PRCTL, process::arch_prctl, Partial("ARCH_SET_FS/GET_FS/SET_GS/GET_GS/GET_CPUID; ARCH_SET_CPUID and AMX permissions are EINVAL/ENODEV")),
+    (nr::PRLIMIT64, process::prlimit64, Partial("own process only (pid 0 or self); limits are kept, only RLIMIT_NOFILE and RLIMIT_STACK act")),
+    (nr::GETRLIMIT, process::getrlimit, Full),
+    (nr::SETRLIMIT, process::setrlimit, Partial("limits are kept; only RLIMIT_NOFILE and RLIMIT_STACK act")),
+    // memory (memory.rs)
+    (nr::BRK, memory::brk, Full),
+    (nr::MMAP, memory::mmap, Partial("MAP_SHARED file mappings are read-only (writable ones: ENODEV); MAP_HUGETLB is EINVAL")),
+    (nr::MUNMAP, memory::munmap, Full),
+    (nr::MPROTECT, memory::mprotect, Partial("PROT_GROWSDOWN/GROWSUP accepted but not applied to neighbours")),
+    (nr::MREMAP, memory::mremap, Partial("no MREMAP_DONTUNMAP, no old_size 0 duplication")),
+    (nr::MADVISE, memory::madvise, Partial("MADV_DONTNEED/MADV_FREE drop private pages; other known advice is accepted and ignored")),
+    (nr::MSYNC, memory::msync, Full),
+    (nr::MINCORE, memory::mincore, Full),
+    // reading and writing (io.rs)
+    (nr::READ, io::read, Full),
+    (nr::WRITE, io::write, Full),
+    (nr::READV, io::readv, Full),
+    (nr::WRITEV, io::writev, Full),
+    (nr::PREAD64, io::pread64, Full),
+    (nr::PWRITE64, io::pwrite64, Full),
+    (nr::LSEEK, io::lseek, Full),
+    // paths and descriptors (fs.rs)
+    (nr::OPEN, fs::open, Partial("host files passed through; /proc is the host's except /proc/self/exe")),
+    (nr::OPENAT, fs::openat, Partial("host files passed through; /proc is the host's except /proc/self/exe")),
+    (nr::CLOSE, fs::close, Full),
+    (nr::FSTAT, fs::fstat, Full),
+    (nr::STAT, fs::stat, Full),
+    (nr::LSTAT, fs::lstat, Full),
+    (nr::NEWFSTATAT, fs::newfstatat, Full),
+    (nr::ACCESS, fs::access, Full),
+    (nr::FACCESSAT, fs::faccessat, Full),
+    (nr::FACCESSAT2, fs::faccessat2, Full),
+    (nr::GETCWD, fs::getcwd, Full),
+    (nr::READLINK, fs::readlink, Partial("/proc/self/exe and /proc/self/fd/N are umk's; other /proc links are the host's")),
+    (nr::READLINKAT, fs::readlinkat, Partial("as readlink")),
+    (nr::FCNTL, fs::fcntl, Partial("F_DUPFD, F_DUPFD_CLOEXEC, F_GETFD, F_SETFD, F_GETFL, F_SETFL; locks and leases are EINVAL")),
+    (nr::IOCTL, fs::ioctl, Partial("TCGETS, TIOCGWINSZ, FIOCLEX, FIONCLEX")),
+    (nr::DUP, fs::dup, Full),
+    (nr::DUP2, fs::dup2, Full),
+    (nr::DUP3, fs::dup3, Full),
+    (nr::POLL, fs::poll, Partial("host files only; the wait is not interruptible by guest signals yet")),
+    // signals (signal.rs): state only until delivery arrives
+    (nr::RT_SIGACTION, signal::rt_sigaction, Partial("dispositions are kept; delivery comes with the processes issue")),
+    (nr::RT_SIGPROCMASK, signal::rt_sigprocmask, Partial("mask kept; delivery comes with the processes issue")),
+    (nr::SIGALTSTACK, signal::sigaltstack, Partial("stack kept; delivery comes with the processes issue")),
+    // time (time.rs)
+    (nr::CLOCK_GETTIME, time::clock_gettime, Full),
+    (nr::CLOCK_GETRES, time::clock_getres, Full),
+    (nr::GETTIMEOFDAY, time::gettimeofday, Full),
+    (nr::TIME, time::time, Full),
+    (nr::NANOSLEEP, time::nanosleep, Partial("not interruptible by guest signals yet")),
+    (nr::CLOCK_NANOSLEEP, time::clock_nanosleep, Partial("not interruptible by guest signals yet")),
+    // system information (info.rs)
+    (nr::UNAME, info::uname, Full),
+    (nr::SYSINFO, info::sysinfo, Partial("host memory and load figures; procs counts guest threads")),
+    (nr::GETRANDOM, info::getrandom, Full),
+    (nr::SCHED_GETAFFINITY, info::sched_getaffinity, Partial("all vCPUs; per-thread affinity comes with the scheduler")),
+];
+
+/// Syscalls that deliberately return `ENOSYS`, with the reason (shown in
+/// `docs/syscalls.md`).
+pub const ENOSYS_NOTES: &[(usize, &str)] = &[(
+    nr::RSEQ,
+    "by design for now: the host kernel cannot maintain a guest rseq area across umk's own scheduling; glibc falls back when rseq registration fails",
+)];
+
+/// The dispatch table, indexed by syscall number.
+pub static TABLE: Table = table::build(ROWS);
+
+/// Runs syscall `nr` for the thread in `ctx`.
+pub fn dispatch(ctx: &mut SyscallContext<'_>, nr: u64, args: &[u64; 6]) -> SysResult {
+    match usize::try_from(nr)
+        .ok()
+        .and_then(|n| TABLE.get(n))
+        .copied()
+        .flatten()
+    {
+        Some(e) => (e.handler)(ctx, args),
+        None => crate::sys_err!(ENOSYS, "not implemented"),
+    }
+}
+
+/// A descriptor argument: the kernel reads the low 32 bits (`unsigned int`
+/// or `int`); negative values never name a descriptor (and `AT_FDCWD` is
+/// -100 as an `int`).
+pub fn fd_arg(a: u64) -> i32 {
+    a as u32 as i32
+}

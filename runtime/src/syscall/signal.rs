@@ -1,0 +1,123 @@
+//! Signal state: rt_sigaction, rt_sigprocmask, sigaltstack. The state is
+//! kept as Linux keeps it; delivery arrives with the processes issue.
+
+use guest_abi::signal::{
+    SIGKILL, SIGSTOP, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK,
+};
+use guest_abi::structs::{KernelSigaction, StackT};
+
+use super::context::SyscallContext;
+use crate::error::SysResult;
+use crate::loader::stack::HostAux;
+use crate::sys_err;
+use crate::task::NSIG;
+
+/// The kernel's sigset_t is 64 bits; rt_sig* calls require exactly that size.
+const SIGSET_SIZE: u64 = 8;
+
+/// Signals that can be neither caught nor blocked.
+const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
+
+/// rt_sigaction(2).
+pub fn rt_sigaction(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let (sig, act, oact, size) = (a[0], a[1], a[2], a[3]);
+    if size != SIGSET_SIZE {
+        return sys_err!(EINVAL, "sigsetsize must be 8");
+    }
+    if sig == 0 || sig > NSIG as u64 {
+        return sys_err!(EINVAL, "bad signal number");
+    }
+    let new = if act != 0 {
+        Some(ctx.read_struct::<KernelSigaction>(act)?)
+    } else {
+        None
+    };
+    if new.is_some() && (sig == u64::from(SIGKILL) || sig == u64::from(SIGSTOP)) {
+        return sys_err!(EINVAL, "SIGKILL and SIGSTOP cannot be caught");
+    }
+    let old = {
+        let mut acts = ctx.process().sigactions.lock();
+        let i = (sig - 1) as usize;
+        let old = acts[i];
+        if let Some(mut n) = new {
+            // kernel/signal.c do_sigaction: SIGKILL/SIGSTOP never blocked.
+            n.sa_mask &= !UNBLOCKABLE;
+            acts[i] = n;
+        }
+        old
+    };
+    if oact != 0 {
+        ctx.write_struct(oact, &old)?;
+    }
+    Ok(0)
+}
+
+/// rt_sigprocmask(2).
+pub fn rt_sigprocmask(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let (how, set, oset, size) = (a[0], a[1], a[2], a[3]);
+    if size != SIGSET_SIZE {
+        return sys_err!(EINVAL, "sigsetsize must be 8");
+    }
+    let new = if set != 0 {
+        Some(ctx.read_struct::<u64>(set)?)
+    } else {
+        None
+    };
+    let old = {
+        let mut st = ctx.thread.state.lock();
+        let old = st.sigmask;
+        if let Some(s) = new {
+            st.sigmask = match how {
+                SIG_BLOCK => old | s,
+                SIG_UNBLOCK => old & !s,
+                SIG_SETMASK => s,
+                _ => return sys_err!(EINVAL, "bad how"),
+            } & !UNBLOCKABLE;
+        }
+        old
+    };
+    if oset != 0 {
+        ctx.write_struct(oset, &old)?;
+    }
+    Ok(0)
+}
+
+/// sigaltstack(2).
+pub fn sigaltstack(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let (ss, old_ss) = (a[0], a[1]);
+    let new = if ss != 0 {
+        Some(ctx.read_struct::<StackT>(ss)?)
+    } else {
+        None
+    };
+    let old = ctx.thread.state.lock().altstack;
+    let mut old_out = old;
+    if old.ss_size == 0 {
+        old_out.ss_flags = SS_DISABLE;
+    }
+    if let Some(n) = new {
+        let mode = n.ss_flags & !SS_AUTODISARM;
+        if mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK {
+            return sys_err!(EINVAL, "bad ss_flags");
+        }
+        let mut n = n;
+        if mode == SS_DISABLE {
+            n = StackT {
+                ss_sp: 0,
+                ss_flags: SS_DISABLE,
+                __pad: 0,
+                ss_size: 0,
+            };
+        } else {
+            let min = HostAux::get().minsigstksz.max(2048);
+            if n.ss_size < min {
+                return sys_err!(ENOMEM, "stack smaller than MINSIGSTKSZ");
+            }
+        }
+        ctx.thread.state.lock().altstack = n;
+    }
+    if old_ss != 0 {
+        ctx.write_struct(old_ss, &old_out)?;
+    }
+    Ok(0)
+}

@@ -1,0 +1,173 @@
+//! Time: clock_gettime, clock_getres, gettimeofday, time, nanosleep,
+//! clock_nanosleep.
+//!
+//! Wall and monotonic clocks are the host's (umk does not virtualize time).
+//! The CPU-time clocks of the calling process and thread are the stub's:
+//! guest code runs in the stub, so its host CPU clocks measure exactly the
+//! guest's run time.
+
+use guest_abi::clock::*;
+use guest_abi::structs::{Timespec, Timeval};
+
+use super::context::SyscallContext;
+use crate::error::SysResult;
+use crate::fs::host::host_errno;
+use crate::sys_err;
+
+/// The host clock that answers guest clock `id` for the calling thread.
+/// include/linux/posix-timers.h: a CPU clock id is `(~pid << 3) | type`,
+/// type 2 = sched clock, bit 2 = per thread.
+fn host_clock(ctx: &SyscallContext<'_>, id: i32) -> SysResult<libc::clockid_t> {
+    match id {
+        CLOCK_REALTIME
+        | CLOCK_MONOTONIC
+        | CLOCK_MONOTONIC_RAW
+        | CLOCK_REALTIME_COARSE
+        | CLOCK_MONOTONIC_COARSE
+        | CLOCK_BOOTTIME
+        | CLOCK_TAI => Ok(id),
+        CLOCK_PROCESS_CPUTIME_ID => Ok((!ctx.guest.host_tid() << 3) | 2),
+        CLOCK_THREAD_CPUTIME_ID => Ok((!ctx.guest.host_tid() << 3) | 2 | 4),
+        _ => sys_err!(EINVAL, "unsupported clock"),
+    }
+}
+
+fn now(clock: libc::clockid_t) -> SysResult<Timespec> {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out pointer.
+    if unsafe { libc::clock_gettime(clock, &mut ts) } < 0 {
+        return Err(host_errno("clock_gettime"));
+    }
+    Ok(Timespec {
+        tv_sec: ts.tv_sec,
+        tv_nsec: ts.tv_nsec,
+    })
+}
+
+pub fn clock_gettime(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let c = host_clock(ctx, a[0] as i32)?;
+    let ts = now(c)?;
+    ctx.write_struct(a[1], &ts)?;
+    Ok(0)
+}
+
+pub fn clock_getres(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let c = host_clock(ctx, a[0] as i32)?;
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid out pointer.
+    if unsafe { libc::clock_getres(c, &mut ts) } < 0 {
+        return Err(host_errno("clock_getres"));
+    }
+    if a[1] != 0 {
+        ctx.write_struct(
+            a[1],
+            &Timespec {
+                tv_sec: ts.tv_sec,
+                tv_nsec: ts.tv_nsec,
+            },
+        )?;
+    }
+    Ok(0)
+}
+
+pub fn gettimeofday(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let ts = now(libc::CLOCK_REALTIME)?;
+    if a[0] != 0 {
+        ctx.write_struct(
+            a[0],
+            &Timeval {
+                tv_sec: ts.tv_sec,
+                tv_usec: ts.tv_nsec / 1000,
+            },
+        )?;
+    }
+    if a[1] != 0 {
+        // The kernel's timezone is all zeroes unless set with settimeofday.
+        ctx.write_struct(a[1], &[0i32; 2])?;
+    }
+    Ok(0)
+}
+
+pub fn time(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let t = now(libc::CLOCK_REALTIME)?.tv_sec;
+    if a[0] != 0 {
+        ctx.write_struct(a[0], &t)?;
+    }
+    Ok(t as u64)
+}
+
+fn read_timespec(ctx: &SyscallContext<'_>, addr: u64) -> SysResult<Timespec> {
+    let ts: Timespec = ctx.read_struct(addr)?;
+    if ts.tv_sec < 0 || !(0..1_000_000_000).contains(&ts.tv_nsec) {
+        return sys_err!(EINVAL, "bad timespec");
+    }
+    Ok(ts)
+}
+
+/// Sleeps on the host clock; the kernel thread blocks, the guest waits.
+fn sleep(clock: libc::clockid_t, flags: i32, ts: Timespec) -> SysResult {
+    let req = libc::timespec {
+        tv_sec: ts.tv_sec,
+        tv_nsec: ts.tv_nsec,
+    };
+    loop {
+        let mut rem = libc::timespec {
+            tv_sec: 0,
+            tv_nsec: 0,
+        };
+        // SAFETY: valid timespec pointers.
+        let r = unsafe { libc::clock_nanosleep(clock, flags, &req, &mut rem) };
+        match r {
+            0 => return Ok(0),
+            // Host signals aimed at umk are not guest signals: keep sleeping
+            // (relative sleeps resume with what remains).
+            libc::EINTR if flags == 0 => {
+                return sleep(
+                    clock,
+                    0,
+                    Timespec {
+                        tv_sec: rem.tv_sec,
+                        tv_nsec: rem.tv_nsec,
+                    },
+                )
+            }
+            libc::EINTR => continue,
+            e => {
+                return Err(crate::error::SysError::new(
+                    guest_abi::Errno::from_raw(e).unwrap_or(guest_abi::Errno::EINVAL),
+                    "clock_nanosleep",
+                ))
+            }
+        }
+    }
+}
+
+pub fn nanosleep(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let ts = read_timespec(ctx, a[0])?;
+    sleep(libc::CLOCK_MONOTONIC, 0, ts)
+}
+
+/// clock_nanosleep(2): the thread CPU clock is EINVAL; unknown flags are
+/// ignored except TIMER_ABSTIME (kernel/time/posix-timers.c).
+pub fn clock_nanosleep(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let id = a[0] as i32;
+    let clock = match id {
+        CLOCK_REALTIME | CLOCK_MONOTONIC | CLOCK_BOOTTIME | CLOCK_TAI => id,
+        CLOCK_PROCESS_CPUTIME_ID => host_clock(ctx, id)?,
+        CLOCK_THREAD_CPUTIME_ID => return sys_err!(EINVAL, "cannot sleep on the thread CPU clock"),
+        _ => return sys_err!(EINVAL, "unsupported clock"),
+    };
+    let ts = read_timespec(ctx, a[2])?;
+    let flags = if a[1] & TIMER_ABSTIME != 0 {
+        libc::TIMER_ABSTIME
+    } else {
+        0
+    };
+    sleep(clock, flags, ts)
+}

@@ -1,0 +1,114 @@
+//! Processes (thread groups) and threads: umk's process control blocks.
+//!
+//! # Model
+//!
+//! A [`Process`] owns what its threads share: the address space, the
+//! descriptor table, resource limits, signal dispositions, the executable
+//! and working directory. A [`Thread`] owns what is per thread: its id, its
+//! signal mask and alternate stack, and the `set_tid_address` /
+//! `set_robust_list` pointers. Each guest thread is driven by one kernel
+//! thread in umk (`kernel::run`).
+//!
+//! Pids are guest pids: the first program is pid 1 (init). Fork, the process
+//! tree, zombies and wait arrive with the processes issue; the records are
+//! shaped for them.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use guest_abi::resource::*;
+use guest_abi::structs::{KernelSigaction, Rlimit, StackT};
+use parking_lot::Mutex;
+
+use crate::fs::FdTable;
+use crate::mm::fault::FaultThread;
+use crate::mm::AddressSpace;
+
+pub type Pid = i32;
+
+/// Number of signals (1..=64), indexed from 0.
+pub const NSIG: usize = 64;
+
+/// The per-process state that threads share.
+#[derive(Debug)]
+pub struct Process {
+    pub pid: Pid,
+    pub ppid: Pid,
+    pub mm: Arc<AddressSpace>,
+    /// Resolves the address space's demand-paging faults; stops with it.
+    pub faults: Mutex<Option<FaultThread>>,
+    pub files: Mutex<FdTable>,
+    pub limits: Mutex<[Rlimit; RLIM_NLIMITS as usize]>,
+    pub sigactions: Mutex<[KernelSigaction; NSIG]>,
+    /// Absolute path of the running executable (`/proc/self/exe`).
+    pub exe: PathBuf,
+    pub cwd: Mutex<PathBuf>,
+}
+
+/// Per-thread state.
+#[derive(Debug, Default)]
+pub struct ThreadState {
+    pub sigmask: u64,
+    pub altstack: StackT,
+    pub clear_child_tid: u64,
+    pub robust_list: u64,
+    pub robust_list_len: u64,
+}
+
+#[derive(Debug)]
+pub struct Thread {
+    pub tid: Pid,
+    pub process: Arc<Process>,
+    pub state: Mutex<ThreadState>,
+}
+
+/// umk's own limits, read once: guests start with the same ones.
+pub fn host_limits() -> [Rlimit; RLIM_NLIMITS as usize] {
+    let mut out = [Rlimit::default(); RLIM_NLIMITS as usize];
+    for (i, l) in out.iter_mut().enumerate() {
+        let mut r = libc::rlimit {
+            rlim_cur: 0,
+            rlim_max: 0,
+        };
+        // SAFETY: getrlimit writes one `struct rlimit` into `r`.
+        if unsafe { libc::getrlimit(i as _, &mut r) } == 0 {
+            *l = Rlimit {
+                rlim_cur: r.rlim_cur,
+                rlim_max: r.rlim_max,
+            };
+        } else {
+            *l = Rlimit {
+                rlim_cur: RLIM_INFINITY,
+                rlim_max: RLIM_INFINITY,
+            };
+        }
+    }
+    out
+}
+
+impl Process {
+    pub fn limit(&self, resource: u64) -> Rlimit {
+        self.limits
+            .lock()
+            .get(resource as usize)
+            .copied()
+            .unwrap_or_default()
+    }
+}
+
+/// How a process ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitStatus {
+    Exited(i32),
+    Signaled { signo: i32, core: bool },
+}
+
+impl ExitStatus {
+    /// The status a shell reports: the exit code, or 128 + the signal.
+    pub fn shell_code(self) -> i32 {
+        match self {
+            ExitStatus::Exited(c) => c & 0xff,
+            ExitStatus::Signaled { signo, .. } => 128 + signo,
+        }
+    }
+}
