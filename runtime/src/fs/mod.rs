@@ -15,6 +15,7 @@
 pub mod fdtable;
 pub mod file;
 pub mod host;
+pub mod pipe;
 
 pub use fdtable::FdTable;
 pub use file::File;

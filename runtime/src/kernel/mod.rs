@@ -139,7 +139,9 @@ impl Kernel {
             r.orig_rax = u64::MAX;
         }
         let exe = std::fs::canonicalize(&prog.exe.path).unwrap_or_else(|_| prog.exe.path.clone());
-        let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/"));
+        let cwd =
+            crate::task::Cwd::open(std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")))
+                .or_else(|_| crate::task::Cwd::open(PathBuf::from("/")))?;
         let process = Arc::new(Process {
             pid: 1,
             ppid: 0,
@@ -150,11 +152,18 @@ impl Kernel {
             sigactions: Mutex::new([Default::default(); NSIG]),
             exe,
             cwd: Mutex::new(cwd),
+            pgid: Mutex::new(1),
+            sid: Mutex::new(1),
+            pdeathsig: Mutex::new(0),
         });
+        let state = ThreadState {
+            comm: crate::task::comm_of(&process.exe),
+            ..Default::default()
+        };
         let thread = Arc::new(Thread {
             tid: 1,
             process: process.clone(),
-            state: Mutex::new(ThreadState::default()),
+            state: Mutex::new(state),
         });
         if let Some(t) = &self.tracer {
             t.task_created(1);

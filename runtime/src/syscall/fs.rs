@@ -51,22 +51,33 @@ fn cstring(p: &Path) -> SysResult<CString> {
         .map_err(|_| SysError::new(guest_abi::Errno::EINVAL, "NUL in path"))
 }
 
-/// A directory descriptor argument as a host descriptor (kept alive by the
-/// returned `Arc`).
-fn host_dirfd(
-    ctx: &SyscallContext<'_>,
-    dirfd: i32,
-    path: &Path,
-) -> SysResult<(i32, Option<Arc<dyn File>>)> {
-    if path.is_absolute() || dirfd == AT_FDCWD {
-        return Ok((libc::AT_FDCWD, None));
+/// What keeps a host directory descriptor open while a call uses it.
+enum DirGuard {
+    None,
+    File(#[allow(dead_code)] Arc<dyn File>),
+    Cwd(#[allow(dead_code)] OwnedFd),
+}
+
+/// A directory descriptor argument as a host descriptor: `AT_FDCWD` is the
+/// guest's working directory (a host `O_PATH` descriptor of its own).
+fn host_dirfd(ctx: &SyscallContext<'_>, dirfd: i32, path: &Path) -> SysResult<(i32, DirGuard)> {
+    if path.is_absolute() {
+        return Ok((libc::AT_FDCWD, DirGuard::None));
+    }
+    if dirfd == AT_FDCWD {
+        let cwd = ctx.process().cwd.lock();
+        let dup = cwd
+            .fd
+            .try_clone()
+            .map_err(|_| SysError::new(guest_abi::Errno::ENFILE, "dup of cwd"))?;
+        return Ok((dup.as_raw_fd(), DirGuard::Cwd(dup)));
     }
     let f = ctx.process().files.lock().get(dirfd)?;
     let raw = match f.host_fd() {
         Some(h) => h.as_raw_fd(),
         None => return sys_err!(ENOTDIR, "not a directory"),
     };
-    Ok((raw, Some(f)))
+    Ok((raw, DirGuard::File(f)))
 }
 
 fn nofile_limit(ctx: &SyscallContext<'_>) -> u64 {
@@ -109,7 +120,7 @@ fn do_openat(
     let abs = if path.is_absolute() {
         path
     } else {
-        ctx.process().cwd.lock().join(&path)
+        ctx.process().cwd.lock().path.join(&path)
     };
     let file: Arc<dyn File> = Arc::new(HostFile::new(owned, Some(abs)));
     let limit = nofile_limit(ctx);
@@ -157,7 +168,8 @@ fn do_fstatat(
     let st: Stat = if path.as_os_str().is_empty() {
         if dirfd == AT_FDCWD {
             path = PathBuf::from(".");
-            host_stat(libc::AT_FDCWD, &path, 0)?
+            let (dir, _keep) = host_dirfd(ctx, dirfd, &path)?;
+            host_stat(dir, &path, 0)?
         } else {
             ctx.process().files.lock().get(dirfd)?.stat()?
         }
@@ -251,7 +263,14 @@ pub fn faccessat2(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
 
 /// getcwd(2): returns the length including the NUL; ERANGE if it does not fit.
 pub fn getcwd(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
-    let mut s = ctx.process().cwd.lock().as_os_str().as_bytes().to_vec();
+    let mut s = ctx
+        .process()
+        .cwd
+        .lock()
+        .path
+        .as_os_str()
+        .as_bytes()
+        .to_vec();
     s.push(0);
     if (a[1] as usize) < s.len() {
         return sys_err!(ERANGE, "buffer too small");
@@ -435,7 +454,18 @@ pub fn poll(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
         ready
     };
     let mut ready = scan(&mut fds);
-    if ready == 0 && timeout != 0 {
+    let all_host = files.iter().flatten().all(|f| f.host_fd().is_some());
+    if ready == 0 && timeout != 0 && !all_host {
+        // Files of umk's own (pipes) have no host descriptor to wait on:
+        // recheck every millisecond until ready or the timeout passes.
+        // (A wait queue replaces this with the processes issue.)
+        let deadline = (timeout > 0)
+            .then(|| std::time::Instant::now() + std::time::Duration::from_millis(timeout as u64));
+        while ready == 0 && deadline.is_none_or(|d| std::time::Instant::now() < d) {
+            std::thread::sleep(std::time::Duration::from_millis(1));
+            ready = scan(&mut fds);
+        }
+    } else if ready == 0 && timeout != 0 {
         let mut host: Vec<libc::pollfd> = fds
             .iter()
             .zip(&files)
@@ -458,4 +488,268 @@ pub fn poll(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     let out: Vec<u8> = fds.iter().flat_map(|p| p.as_bytes().to_vec()).collect();
     ctx.mm().write(addr, &out)?;
     Ok(ready)
+}
+
+/// pipe2(2): O_CLOEXEC, O_NONBLOCK (O_DIRECT "packet mode" is EINVAL here).
+pub fn pipe2(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let flags = a[1];
+    if flags & !(O_CLOEXEC | O_NONBLOCK) != 0 {
+        return sys_err!(EINVAL, "unsupported pipe2 flags");
+    }
+    // Check the destination before creating anything.
+    if ctx.mm().accessible_len(a[0], 8, true) < 8 {
+        return Err(crate::error::EFAULT);
+    }
+    let (r, w) = crate::fs::pipe::pipe(flags & O_NONBLOCK != 0);
+    let limit = nofile_limit(ctx);
+    let cloexec = flags & O_CLOEXEC != 0;
+    let (rfd, wfd) = {
+        let mut files = ctx.process().files.lock();
+        let rfd = files.install(Arc::new(r), cloexec, 0, limit)?;
+        match files.install(Arc::new(w), cloexec, 0, limit) {
+            Ok(wfd) => (rfd, wfd),
+            Err(e) => {
+                let _ = files.remove(rfd);
+                return Err(e);
+            }
+        }
+    };
+    ctx.write_struct(a[0], &[rfd, wfd])?;
+    Ok(0)
+}
+
+pub fn pipe(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    pipe2(ctx, &[a[0], 0, 0, 0, 0, 0])
+}
+
+pub fn ftruncate(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let file = ctx.process().files.lock().get(fd_arg(a[0]))?;
+    if (a[1] as i64) < 0 {
+        return sys_err!(EINVAL, "negative length");
+    }
+    let Some(h) = file.host_fd() else {
+        return sys_err!(EINVAL, "not a regular file");
+    };
+    // SAFETY: integer arguments on a descriptor we hold.
+    if unsafe { libc::ftruncate(h.as_raw_fd(), a[1] as i64) } < 0 {
+        return Err(host_errno("ftruncate"));
+    }
+    Ok(0)
+}
+
+pub fn truncate(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let path = ctx.read_path(a[0], false)?;
+    if (a[1] as i64) < 0 {
+        return sys_err!(EINVAL, "negative length");
+    }
+    let c = cstring(&path)?;
+    // SAFETY: NUL-terminated path, integer length.
+    if unsafe { libc::truncate(c.as_ptr(), a[1] as i64) } < 0 {
+        return Err(host_errno("truncate"));
+    }
+    Ok(0)
+}
+
+fn sync_fd(ctx: &SyscallContext<'_>, fd: u64, data_only: bool) -> SysResult {
+    let file = ctx.process().files.lock().get(fd_arg(fd))?;
+    let Some(h) = file.host_fd() else {
+        return sys_err!(EINVAL, "cannot sync this file");
+    };
+    // SAFETY: a descriptor we hold.
+    let r = unsafe {
+        if data_only {
+            libc::fdatasync(h.as_raw_fd())
+        } else {
+            libc::fsync(h.as_raw_fd())
+        }
+    };
+    if r < 0 {
+        return Err(host_errno("fsync"));
+    }
+    Ok(0)
+}
+
+pub fn fsync(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    sync_fd(ctx, a[0], false)
+}
+
+pub fn fdatasync(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    sync_fd(ctx, a[0], true)
+}
+
+/// Runs a host `*at` path call for a guest `(dirfd, path)`.
+fn path_call(
+    ctx: &SyscallContext<'_>,
+    dirfd: i32,
+    path_addr: u64,
+    why: &'static str,
+    f: impl FnOnce(i32, &std::ffi::CStr) -> libc::c_int,
+) -> SysResult {
+    let path = ctx.read_path(path_addr, false)?;
+    let (dir, _keep) = host_dirfd(ctx, dirfd, &path)?;
+    let c = cstring(&path)?;
+    if f(dir, &c) < 0 {
+        return Err(host_errno(why));
+    }
+    Ok(0)
+}
+
+pub fn unlink(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    // SAFETY: NUL-terminated path on a live directory descriptor.
+    path_call(ctx, AT_FDCWD, a[0], "unlink", |d, p| unsafe {
+        libc::unlinkat(d, p.as_ptr(), 0)
+    })
+}
+
+pub fn unlinkat(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    if a[2] & !AT_REMOVEDIR != 0 {
+        return sys_err!(EINVAL, "bad flags");
+    }
+    let flags = a[2] as i32;
+    // SAFETY: as in `unlink`.
+    path_call(ctx, fd_arg(a[0]), a[1], "unlinkat", |d, p| unsafe {
+        libc::unlinkat(d, p.as_ptr(), flags)
+    })
+}
+
+pub fn rmdir(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    // SAFETY: as in `unlink`.
+    path_call(ctx, AT_FDCWD, a[0], "rmdir", |d, p| unsafe {
+        libc::unlinkat(d, p.as_ptr(), libc::AT_REMOVEDIR)
+    })
+}
+
+pub fn mkdir(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let mode = a[1] as libc::mode_t;
+    // SAFETY: as in `unlink`.
+    path_call(ctx, AT_FDCWD, a[0], "mkdir", |d, p| unsafe {
+        libc::mkdirat(d, p.as_ptr(), mode)
+    })
+}
+
+pub fn mkdirat(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let mode = a[2] as libc::mode_t;
+    // SAFETY: as in `unlink`.
+    path_call(ctx, fd_arg(a[0]), a[1], "mkdirat", |d, p| unsafe {
+        libc::mkdirat(d, p.as_ptr(), mode)
+    })
+}
+
+fn do_renameat2(
+    ctx: &SyscallContext<'_>,
+    olddir: i32,
+    old: u64,
+    newdir: i32,
+    new: u64,
+    flags: u64,
+) -> SysResult {
+    let op = ctx.read_path(old, false)?;
+    let np = ctx.read_path(new, false)?;
+    let (od, _k1) = host_dirfd(ctx, olddir, &op)?;
+    let (nd, _k2) = host_dirfd(ctx, newdir, &np)?;
+    let (oc, nc) = (cstring(&op)?, cstring(&np)?);
+    // SAFETY: NUL-terminated paths on live directory descriptors.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_renameat2,
+            od,
+            oc.as_ptr(),
+            nd,
+            nc.as_ptr(),
+            flags as u32,
+        )
+    };
+    if r < 0 {
+        return Err(host_errno("renameat2"));
+    }
+    Ok(0)
+}
+
+pub fn rename(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    do_renameat2(ctx, AT_FDCWD, a[0], AT_FDCWD, a[1], 0)
+}
+
+pub fn renameat(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    do_renameat2(ctx, fd_arg(a[0]), a[1], fd_arg(a[2]), a[3], 0)
+}
+
+pub fn renameat2(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    do_renameat2(ctx, fd_arg(a[0]), a[1], fd_arg(a[2]), a[3], a[4])
+}
+
+/// getdents64(2) on a host directory: the host fills a buffer in umk's
+/// memory in the same `linux_dirent64` format, which is copied out.
+pub fn getdents64(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let file = ctx.process().files.lock().get(fd_arg(a[0]))?;
+    let Some(h) = file.host_fd() else {
+        return sys_err!(ENOTDIR, "not a directory");
+    };
+    let n = (a[2] as usize).min(1 << 20);
+    if ctx.mm().accessible_len(a[1], n as u64, true) < n as u64 {
+        return Err(crate::error::EFAULT);
+    }
+    let mut buf = vec![0u8; n];
+    // SAFETY: `buf` is writable for `n` bytes.
+    let r = unsafe { libc::syscall(libc::SYS_getdents64, h.as_raw_fd(), buf.as_mut_ptr(), n) };
+    if r < 0 {
+        return Err(host_errno("getdents64"));
+    }
+    ctx.mm().write(a[1], &buf[..r as usize])?;
+    Ok(r as u64)
+}
+
+fn set_cwd(ctx: &SyscallContext<'_>, fd: OwnedFd, path: PathBuf) -> SysResult {
+    let mut st: libc::stat = {
+        // SAFETY: a zeroed stat is a valid out buffer.
+        unsafe { std::mem::zeroed() }
+    };
+    // SAFETY: fstat into `st` on a descriptor we own.
+    if unsafe { libc::fstat(fd.as_raw_fd(), &mut st) } < 0 {
+        return Err(host_errno("fstat"));
+    }
+    if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
+        return sys_err!(ENOTDIR, "not a directory");
+    }
+    let mut cwd = ctx.process().cwd.lock();
+    cwd.fd = fd;
+    cwd.path = path;
+    Ok(0)
+}
+
+/// chdir(2): the new directory must be searchable (EACCES otherwise).
+pub fn chdir(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let path = ctx.read_path(a[0], false)?;
+    let (dir, _keep) = host_dirfd(ctx, AT_FDCWD, &path)?;
+    let c = cstring(&path)?;
+    // SAFETY: NUL-terminated path on a live directory descriptor.
+    if unsafe { libc::faccessat(dir, c.as_ptr(), libc::X_OK, 0) } < 0 {
+        return Err(host_errno("chdir"));
+    }
+    // SAFETY: as above; the result is a fresh descriptor we own.
+    let fd = unsafe {
+        libc::openat(
+            dir,
+            c.as_ptr(),
+            libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC,
+        )
+    };
+    if fd < 0 {
+        return Err(host_errno("chdir"));
+    }
+    // SAFETY: `fd` is fresh and ours.
+    let fd = unsafe { OwnedFd::from_raw_fd(fd) };
+    let abs = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap_or(path);
+    set_cwd(ctx, fd, abs)
+}
+
+pub fn fchdir(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let file = ctx.process().files.lock().get(fd_arg(a[0]))?;
+    let Some(h) = file.host_fd() else {
+        return sys_err!(ENOTDIR, "not a directory");
+    };
+    let fd = h
+        .try_clone_to_owned()
+        .map_err(|_| SysError::new(guest_abi::Errno::ENFILE, "dup"))?;
+    let abs = std::fs::read_link(format!("/proc/self/fd/{}", fd.as_raw_fd())).unwrap_or_default();
+    set_cwd(ctx, fd, abs)
 }

@@ -151,3 +151,65 @@ pub fn lseek(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     let file = ctx.process().files.lock().get(fd_arg(a[0]))?;
     file.seek(a[1] as i64, a[2] as u32)
 }
+
+/// The offset of preadv/pwritev: `pos_l`/`pos_h` halves (fs/read_write.c).
+fn vec_offset(lo: u64, hi: u64) -> SysResult<u64> {
+    let off = (hi << 32) | (lo & 0xffff_ffff);
+    let off = if hi == 0 { lo } else { off };
+    if (off as i64) < 0 {
+        return sys_err!(EINVAL, "negative offset");
+    }
+    Ok(off)
+}
+
+pub fn preadv(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let file = ctx.process().files.lock().get(fd_arg(a[0]))?;
+    let iov = iovecs(ctx, a[1], a[2])?;
+    let off = vec_offset(a[3], a[4])?;
+    let total: u64 = iov.iter().map(|v| v.iov_len).sum();
+    let mut buf = vec![0u8; clamp(total)];
+    let got = file.pread(&mut buf, off)?;
+    let mut done = 0;
+    for v in &iov {
+        if done >= got {
+            break;
+        }
+        let take = (v.iov_len as usize).min(got - done);
+        ctx.mm().write(v.iov_base, &buf[done..done + take])?;
+        done += take;
+    }
+    Ok(got as u64)
+}
+
+pub fn pwritev(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let file = ctx.process().files.lock().get(fd_arg(a[0]))?;
+    let iov = iovecs(ctx, a[1], a[2])?;
+    let off = vec_offset(a[3], a[4])?;
+    let mut data = Vec::new();
+    for v in &iov {
+        data.extend_from_slice(&ctx.read_bytes(v.iov_base, v.iov_len.min(MAX_CHUNK) as usize)?);
+    }
+    Ok(file.pwrite(&data, off)? as u64)
+}
+
+/// preadv2/pwritev2 with flags 0 (or RWF_HIPRI, a hint); offset -1 means
+/// the file position, as readv/writev.
+pub fn preadv2(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    if a[5] & !1 != 0 {
+        return sys_err!(EOPNOTSUPP, "RWF flags not supported");
+    }
+    if a[3] as i64 == -1 {
+        return readv(ctx, a);
+    }
+    preadv(ctx, a)
+}
+
+pub fn pwritev2(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    if a[5] & !1 != 0 {
+        return sys_err!(EOPNOTSUPP, "RWF flags not supported");
+    }
+    if a[3] as i64 == -1 {
+        return writev(ctx, a);
+    }
+    pwritev(ctx, a)
+}

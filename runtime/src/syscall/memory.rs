@@ -48,7 +48,11 @@ pub fn mmap(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
             if acc == O_WRONLY {
                 return sys_err!(EACCES, "file not open for reading");
             }
-            if flags & (MAP_SHARED | MAP_SHARED_VALIDATE) != 0 && prot & PROT_WRITE != 0 {
+            // MAP_SHARED_VALIDATE (0x3) contains MAP_PRIVATE's bit: compare
+            // the two-bit mapping type as a whole.
+            let kind = flags & (MAP_SHARED | MAP_SHARED_VALIDATE);
+            let shared = kind == MAP_SHARED || kind == MAP_SHARED_VALIDATE;
+            if shared && prot & PROT_WRITE != 0 {
                 if acc != O_RDWR {
                     return sys_err!(EACCES, "shared writable mapping of a read-only file");
                 }

@@ -175,3 +175,92 @@ pub fn setrlimit(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     do_prlimit(ctx, a[0], Some(new))?;
     Ok(0)
 }
+
+pub fn getresuid(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let h = HostAux::get();
+    for (addr, v) in [(a[0], h.uid), (a[1], h.euid), (a[2], h.euid)] {
+        ctx.write_struct(addr, &(v as u32))?;
+    }
+    Ok(0)
+}
+
+pub fn getresgid(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let h = HostAux::get();
+    for (addr, v) in [(a[0], h.gid), (a[1], h.egid), (a[2], h.egid)] {
+        ctx.write_struct(addr, &(v as u32))?;
+    }
+    Ok(0)
+}
+
+pub fn getpgrp(ctx: &mut SyscallContext<'_>, _a: &[u64; 6]) -> SysResult {
+    Ok(*ctx.process().pgid.lock() as u64)
+}
+
+/// getpgid(2) and getsid(2) for pid 0 or the caller (the process table
+/// arrives with fork).
+fn is_self(ctx: &SyscallContext<'_>, pid: u64) -> bool {
+    let pid = pid as i32;
+    pid == 0 || pid == ctx.process().pid
+}
+
+pub fn getpgid(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    if !is_self(ctx, a[0]) {
+        return sys_err!(ESRCH, "no such process");
+    }
+    Ok(*ctx.process().pgid.lock() as u64)
+}
+
+pub fn getsid(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    if !is_self(ctx, a[0]) {
+        return sys_err!(ESRCH, "no such process");
+    }
+    Ok(*ctx.process().sid.lock() as u64)
+}
+
+/// prctl(2): the options static programs use. Options umk does not know
+/// return EINVAL, as the kernel does for unknown options.
+pub fn prctl(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    use guest_abi::prctl::*;
+    match a[0] {
+        PR_SET_NAME => {
+            let mut name = ctx.mm().read_cstr(a[1], 4096).or_else(|e| {
+                // A name may be unterminated within 16 bytes.
+                if e.errno == guest_abi::Errno::ENAMETOOLONG {
+                    Ok(Vec::new())
+                } else {
+                    Err(e)
+                }
+            })?;
+            name.truncate(15);
+            ctx.thread.state.lock().comm = name;
+            Ok(0)
+        }
+        PR_GET_NAME => {
+            let mut buf = [0u8; 16];
+            let comm = ctx.thread.state.lock().comm.clone();
+            buf[..comm.len()].copy_from_slice(&comm);
+            ctx.mm().write(a[1], &buf)?;
+            Ok(0)
+        }
+        PR_SET_PDEATHSIG => {
+            if a[1] > 64 {
+                return sys_err!(EINVAL, "bad signal");
+            }
+            *ctx.process().pdeathsig.lock() = a[1] as i32;
+            Ok(0)
+        }
+        PR_GET_PDEATHSIG => {
+            let s = *ctx.process().pdeathsig.lock();
+            ctx.write_struct(a[1], &s)?;
+            Ok(0)
+        }
+        PR_GET_DUMPABLE => Ok(1),
+        PR_SET_DUMPABLE => {
+            if a[1] > 1 {
+                return sys_err!(EINVAL, "bad dumpable value");
+            }
+            Ok(0)
+        }
+        _ => sys_err!(EINVAL, "prctl option not supported"),
+    }
+}

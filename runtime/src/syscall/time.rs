@@ -27,9 +27,35 @@ fn host_clock(ctx: &SyscallContext<'_>, id: i32) -> SysResult<libc::clockid_t> {
         | CLOCK_BOOTTIME
         | CLOCK_TAI => Ok(id),
         CLOCK_PROCESS_CPUTIME_ID => Ok((!ctx.guest.host_tid() << 3) | 2),
-        CLOCK_THREAD_CPUTIME_ID => Ok((!ctx.guest.host_tid() << 3) | 2 | 4),
+        // The host only lets a process read its own threads' CPU clocks;
+        // the stub thread's run time comes from its schedstat instead.
+        CLOCK_THREAD_CPUTIME_ID => Ok(THREAD_CLOCK),
         _ => sys_err!(EINVAL, "unsupported clock"),
     }
+}
+
+/// Marker for "the calling thread's CPU clock" (not a host clock id).
+const THREAD_CLOCK: libc::clockid_t = i32::MIN;
+
+/// Nanoseconds the stub thread `tid` has run (`/proc/TID/schedstat`, first
+/// field; Documentation/scheduler/sched-stats.rst).
+pub fn thread_cpu_ns(tid: i32) -> Option<u64> {
+    let s = std::fs::read_to_string(format!("/proc/{tid}/schedstat")).ok()?;
+    s.split_whitespace().next()?.parse().ok()
+}
+
+fn now_for(ctx: &SyscallContext<'_>, clock: libc::clockid_t) -> SysResult<Timespec> {
+    if clock == THREAD_CLOCK {
+        let ns = thread_cpu_ns(ctx.guest.host_tid()).ok_or(crate::error::SysError::new(
+            guest_abi::Errno::EINVAL,
+            "schedstat",
+        ))?;
+        return Ok(Timespec {
+            tv_sec: (ns / 1_000_000_000) as i64,
+            tv_nsec: (ns % 1_000_000_000) as i64,
+        });
+    }
+    now(clock)
 }
 
 fn now(clock: libc::clockid_t) -> SysResult<Timespec> {
@@ -49,7 +75,7 @@ fn now(clock: libc::clockid_t) -> SysResult<Timespec> {
 
 pub fn clock_gettime(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     let c = host_clock(ctx, a[0] as i32)?;
-    let ts = now(c)?;
+    let ts = now_for(ctx, c)?;
     ctx.write_struct(a[1], &ts)?;
     Ok(0)
 }
@@ -170,4 +196,54 @@ pub fn clock_nanosleep(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult 
         0
     };
     sleep(clock, flags, ts)
+}
+
+/// getrusage(2): the stub's CPU times and peak RSS (`/proc/PID/stat`
+/// fields 14-15 in clock ticks, `/proc/PID/status` VmHWM in KiB).
+/// RUSAGE_CHILDREN is all zero until guests have children.
+pub fn getrusage(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    use guest_abi::resource::{RUSAGE_CHILDREN, RUSAGE_SELF, RUSAGE_THREAD};
+    let who = a[0] as i32;
+    let mut ru = guest_abi::structs::Rusage::default();
+    match who {
+        RUSAGE_CHILDREN => {}
+        RUSAGE_SELF | RUSAGE_THREAD => {
+            let pid = ctx.guest.host_tid();
+            let tick_us = 1_000_000 / crate::loader::stack::HostAux::get().clktck as i64;
+            if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+                // Fields after the ")" that closes comm: state is field 3.
+                let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+                let f: Vec<&str> = rest.split_whitespace().collect();
+                let ticks = |i: usize| f.get(i).and_then(|v| v.parse::<i64>().ok()).unwrap_or(0);
+                let (ut, st) = (ticks(11) * tick_us, ticks(12) * tick_us);
+                ru.ru_utime = Timeval {
+                    tv_sec: ut / 1_000_000,
+                    tv_usec: ut % 1_000_000,
+                };
+                ru.ru_stime = Timeval {
+                    tv_sec: st / 1_000_000,
+                    tv_usec: st % 1_000_000,
+                };
+                ru.ru_minflt = ticks(7);
+                ru.ru_majflt = ticks(9);
+            }
+            if let Ok(status) = std::fs::read_to_string(format!("/proc/{pid}/status")) {
+                ru.ru_maxrss = status
+                    .lines()
+                    .find_map(|l| l.strip_prefix("VmHWM:"))
+                    .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                    .unwrap_or(0);
+            }
+        }
+        _ => return sys_err!(EINVAL, "bad who"),
+    }
+    ctx.write_struct(a[1], &ru)?;
+    Ok(0)
+}
+
+/// sched_yield(2): gives up the host CPU for now; with umk's scheduler it
+/// will give up the vCPU.
+pub fn sched_yield(_ctx: &mut SyscallContext<'_>, _a: &[u64; 6]) -> SysResult {
+    std::thread::yield_now();
+    Ok(0)
 }

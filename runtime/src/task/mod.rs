@@ -42,7 +42,31 @@ pub struct Process {
     pub sigactions: Mutex<[KernelSigaction; NSIG]>,
     /// Absolute path of the running executable (`/proc/self/exe`).
     pub exe: PathBuf,
-    pub cwd: Mutex<PathBuf>,
+    pub cwd: Mutex<Cwd>,
+    /// Process group and session (init leads both).
+    pub pgid: Mutex<Pid>,
+    pub sid: Mutex<Pid>,
+    /// `PR_SET_PDEATHSIG` signal (0: none).
+    pub pdeathsig: Mutex<i32>,
+}
+
+/// The working directory: its path (for getcwd) and a host `O_PATH`
+/// descriptor that relative lookups are made against.
+#[derive(Debug)]
+pub struct Cwd {
+    pub path: PathBuf,
+    pub fd: std::os::fd::OwnedFd,
+}
+
+impl Cwd {
+    pub fn open(path: PathBuf) -> std::io::Result<Cwd> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .custom_flags(libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC)
+            .open(&path)?;
+        Ok(Cwd { path, fd: f.into() })
+    }
 }
 
 /// Per-thread state.
@@ -53,6 +77,8 @@ pub struct ThreadState {
     pub clear_child_tid: u64,
     pub robust_list: u64,
     pub robust_list_len: u64,
+    /// `comm` (PR_SET_NAME): at most 15 bytes.
+    pub comm: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -111,4 +137,12 @@ impl ExitStatus {
             ExitStatus::Signaled { signo, .. } => 128 + signo,
         }
     }
+}
+
+/// The `comm` a program starts with: its file name, cut to 15 bytes
+/// (TASK_COMM_LEN - 1).
+pub fn comm_of(exe: &std::path::Path) -> Vec<u8> {
+    use std::os::unix::ffi::OsStrExt;
+    let name = exe.file_name().map(|n| n.as_bytes()).unwrap_or(b"");
+    name[..name.len().min(15)].to_vec()
 }
