@@ -15,7 +15,8 @@ use std::process::{Command, Stdio};
 use std::time::SystemTime;
 
 fn main() {
-    let manifest_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
+    let manifest_dir =
+        PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("CARGO_MANIFEST_DIR"));
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("OUT_DIR"));
     // OUT_DIR is `<target>/<profile>/build/umk-guests-<hash>/out`.
     let profile_dir = out_dir
@@ -26,7 +27,12 @@ fn main() {
     let c_out_dir = profile_dir.join("guests");
 
     // Freestanding Rust guests: `_start` comes from rt/mod.rs, mem* too.
-    for arg in ["-nostartfiles", "-nostdlib", "-static", "-Wl,--build-id=none"] {
+    for arg in [
+        "-nostartfiles",
+        "-nostdlib",
+        "-static",
+        "-Wl,--build-id=none",
+    ] {
         println!("cargo:rustc-link-arg-bins={arg}");
     }
     println!("cargo:rustc-env=UMK_GUEST_DIR={}", profile_dir.display());
@@ -40,7 +46,10 @@ fn main() {
     for f in c_sources.iter().chain(&headers) {
         println!("cargo:rerun-if-changed={}", f.display());
     }
-    let rust_guests: Vec<String> = list(&manifest_dir.join("src/bin"), "rs").iter().map(|p| stem(p)).collect();
+    let rust_guests: Vec<String> = list(&manifest_dir.join("src/bin"), "rs")
+        .iter()
+        .map(|p| stem(p))
+        .collect();
     let c_guests: Vec<String> = c_sources.iter().map(|p| stem(p)).collect();
 
     if !c_sources.is_empty() {
@@ -56,19 +65,22 @@ fn main() {
         let stale: Vec<(&PathBuf, PathBuf)> = c_sources
             .iter()
             .map(|src| (src, c_out_dir.join(stem(src))))
-            .filter(|(src, out)| {
-                !out.exists() || mtime(out) < newest_input.max(mtime(src))
-            })
+            .filter(|(src, out)| !out.exists() || mtime(out) < newest_input.max(mtime(src)))
             .collect();
         // Two compilers at a time: the machines are small.
         for chunk in stale.chunks(2) {
-            let jobs: Vec<_> = chunk.iter().map(|(src, out)| (src, out, spawn_gcc(src, out))).collect();
+            let jobs: Vec<_> = chunk
+                .iter()
+                .map(|(src, out)| (src, out, spawn_gcc(src, out)))
+                .collect();
             let mut failed = Vec::new();
             for (src, out, child) in jobs {
                 let output = child.wait_with_output().expect("waiting for gcc");
                 let tmp = tmp_path(out);
                 if output.status.success() {
-                    fs::rename(&tmp, out).unwrap_or_else(|e| panic!("rename {} -> {}: {e}", tmp.display(), out.display()));
+                    fs::rename(&tmp, out).unwrap_or_else(|e| {
+                        panic!("rename {} -> {}: {e}", tmp.display(), out.display())
+                    });
                 } else {
                     let _ = fs::remove_file(&tmp);
                     failed.push(format!(
@@ -94,7 +106,9 @@ fn main() {
 
 /// Files in `dir` ending in `.ext`, sorted.
 fn list(dir: &Path, ext: &str) -> Vec<PathBuf> {
-    let Ok(entries) = fs::read_dir(dir) else { return Vec::new() };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Vec::new();
+    };
     let mut files: Vec<PathBuf> = entries
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == ext))
@@ -104,11 +118,16 @@ fn list(dir: &Path, ext: &str) -> Vec<PathBuf> {
 }
 
 fn stem(p: &Path) -> String {
-    p.file_stem().expect("file has a stem").to_string_lossy().into_owned()
+    p.file_stem()
+        .expect("file has a stem")
+        .to_string_lossy()
+        .into_owned()
 }
 
 fn mtime(p: &Path) -> SystemTime {
-    fs::metadata(p).and_then(|m| m.modified()).unwrap_or(SystemTime::UNIX_EPOCH)
+    fs::metadata(p)
+        .and_then(|m| m.modified())
+        .unwrap_or(SystemTime::UNIX_EPOCH)
 }
 
 fn tmp_path(out: &Path) -> PathBuf {
@@ -140,5 +159,6 @@ fn spawn_gcc(src: &Path, out: &Path) -> std::process::Child {
     }
     cmd.arg("-o").arg(tmp_path(out)).arg(src).arg("-lm");
     cmd.stdout(Stdio::null()).stderr(Stdio::piped());
-    cmd.spawn().unwrap_or_else(|e| panic!("cannot run gcc for {}: {e}", src.display()))
+    cmd.spawn()
+        .unwrap_or_else(|e| panic!("cannot run gcc for {}: {e}", src.display()))
 }

@@ -130,11 +130,8 @@ impl Iterator for Auxv {
 /// # Safety
 /// `p` must point to a NUL-terminated string that lives for `'static`.
 pub unsafe fn cstr(p: *const u8) -> &'static [u8] {
-    let mut n = 0;
-    // SAFETY: the caller promises a NUL within the allocation.
-    while unsafe { *p.add(n) } != 0 {
-        n += 1;
-    }
+    // SAFETY: the caller promises a NUL-terminated string.
+    let n = unsafe { strlen(p) };
     // SAFETY: `p..p+n` are the string's initialized bytes.
     unsafe { core::slice::from_raw_parts(p, n) }
 }
@@ -340,6 +337,19 @@ pub unsafe extern "C" fn memcmp(a: *const u8, b: *const u8, n: usize) -> i32 {
         i += 1;
     }
     0
+}
+
+/// # Safety
+/// `s` must point to a NUL-terminated string.
+#[no_mangle]
+pub unsafe extern "C" fn strlen(s: *const u8) -> usize {
+    let mut n = 0;
+    // SAFETY: the caller promises a NUL within the allocation; volatile
+    // reads keep the compiler from turning the loop into a call to strlen.
+    while unsafe { s.add(n).read_volatile() } != 0 {
+        n += 1;
+    }
+    n
 }
 
 /// # Safety

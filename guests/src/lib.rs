@@ -52,6 +52,9 @@ mod tests {
         assert!(C_GUESTS.contains(&"hello_c"));
         assert!(guest_path("hello_rs").ends_with("hello_rs"));
         assert!(guest_path("hello_c").ends_with("guests/hello_c"));
-        assert!(guest_path("hello_c").exists(), "C guests are built by build.rs");
+        assert!(
+            guest_path("hello_c").exists(),
+            "C guests are built by build.rs"
+        );
     }
 }

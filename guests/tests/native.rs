@@ -78,9 +78,13 @@ fn run(name: &str, args: &[&str]) -> Output {
 }
 
 fn check_static_elf(path: &Path) {
-    let data = std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
+    let data =
+        std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()));
     let name = path.display();
-    assert!(data.len() > 64 && data.starts_with(b"\x7fELF"), "{name}: not an ELF file");
+    assert!(
+        data.len() > 64 && data.starts_with(b"\x7fELF"),
+        "{name}: not an ELF file"
+    );
     assert_eq!(data[4], 2, "{name}: not ELFCLASS64");
     assert_eq!(data[5], 1, "{name}: not little-endian");
     let u16_at = |o: usize| u16::from_le_bytes([data[o], data[o + 1]]);
@@ -89,9 +93,17 @@ fn check_static_elf(path: &Path) {
         b.copy_from_slice(&data[o..o + 8]);
         u64::from_le_bytes(b)
     };
-    assert_eq!(u16_at(16), 2, "{name}: e_type is not ET_EXEC (static, non-PIE)");
+    assert_eq!(
+        u16_at(16),
+        2,
+        "{name}: e_type is not ET_EXEC (static, non-PIE)"
+    );
     assert_eq!(u16_at(18), 62, "{name}: e_machine is not EM_X86_64");
-    let (phoff, phentsize, phnum) = (u64_at(32) as usize, u16_at(54) as usize, u16_at(56) as usize);
+    let (phoff, phentsize, phnum) = (
+        u64_at(32) as usize,
+        u16_at(54) as usize,
+        u16_at(56) as usize,
+    );
     for i in 0..phnum {
         let p_type = u32::from_le_bytes(
             data[phoff + i * phentsize..phoff + i * phentsize + 4]
@@ -138,7 +150,10 @@ fn guests_pass_natively_and_deterministically() {
                 let second = run(name, args);
                 let mut errors = Vec::new();
                 if first.status.code() != Some(code) {
-                    errors.push(format!("expected exit status {code}, {}", describe(name, args, &first)));
+                    errors.push(format!(
+                        "expected exit status {code}, {}",
+                        describe(name, args, &first)
+                    ));
                 }
                 if first.stdout != second.stdout {
                     errors.push(format!(
@@ -151,21 +166,30 @@ fn guests_pass_natively_and_deterministically() {
             })
         })
         .collect();
-    let errors: Vec<String> = handles.into_iter().flat_map(|h| h.join().expect("runner thread")).collect();
+    let errors: Vec<String> = handles
+        .into_iter()
+        .flat_map(|h| h.join().expect("runner thread"))
+        .collect();
     assert!(errors.is_empty(), "{}", errors.join("\n\n"));
 }
 
 #[test]
 fn hello_rs_output() {
     let out = run("hello_rs", &[]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "Hello from a freestanding Rust guest!\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Hello from a freestanding Rust guest!\n"
+    );
     assert!(out.stderr.is_empty());
 }
 
 #[test]
 fn hello_c_output() {
     let out = run("hello_c", &[]);
-    assert_eq!(String::from_utf8_lossy(&out.stdout), "Hello from a static C guest!\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "Hello from a static C guest!\n"
+    );
     assert_eq!(out.status.code(), Some(0));
 }
 
@@ -187,5 +211,8 @@ fn args_rs_output() {
 fn exit_code_rs_usage() {
     let out = run("exit_code_rs", &[]);
     assert_eq!(out.status.code(), Some(2));
-    assert_eq!(String::from_utf8_lossy(&out.stderr), "usage: exit_code_rs CODE\n");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "usage: exit_code_rs CODE\n"
+    );
 }

@@ -29,7 +29,10 @@ fn main(args: &rt::Args) -> i32 {
         Some(v) => println!("UMK_TEST_VAR: {}", Bytes(v)),
         None => println!("UMK_TEST_VAR: (unset)"),
     }
-    println!("AT_PAGESZ == 4096: {}", yes(args.getauxval(at::PAGESZ) == Some(4096)));
+    println!(
+        "AT_PAGESZ == 4096: {}",
+        yes(args.getauxval(at::PAGESZ) == Some(4096))
+    );
     let random = args.getauxval(at::RANDOM);
     println!("AT_RANDOM present: {}", yes(random.is_some_and(|p| p != 0)));
     if let Some(p) = random.filter(|&p| p != 0) {
@@ -40,8 +43,17 @@ fn main(args: &rt::Args) -> i32 {
     }
     let entry = args.getauxval(at::ENTRY);
     println!("AT_ENTRY present: {}", yes(entry.is_some()));
-    println!("AT_ENTRY == _start: {}", yes(entry == Some(_start as *const () as usize)));
-    println!("AT_PHDR present: {}", yes(args.getauxval(at::PHDR).is_some()));
-    println!("AT_PHNUM > 0: {}", yes(args.getauxval(at::PHNUM).is_some_and(|n| n > 0)));
+    println!(
+        "AT_ENTRY == _start: {}",
+        yes(entry == Some(_start as *const () as usize))
+    );
+    println!(
+        "AT_PHDR present: {}",
+        yes(args.getauxval(at::PHDR).is_some())
+    );
+    println!(
+        "AT_PHNUM > 0: {}",
+        yes(args.getauxval(at::PHNUM).is_some_and(|n| n > 0))
+    );
     args.argc() as i32
 }
