@@ -292,7 +292,7 @@ impl Cmd {
         // SAFETY: getpid is async-signal-safe and has no preconditions.
         let parent = unsafe { libc::getpid() };
         // SAFETY: the closure only makes async-signal-safe syscalls (prctl,
-        // getppid, kill) and does not allocate.
+        // getppid, kill, close_range) and does not allocate.
         unsafe {
             command.pre_exec(move || {
                 // Die with the thread that started us; if it is already gone
@@ -310,6 +310,16 @@ impl Cmd {
                 if libc::getppid() != parent {
                     libc::kill(libc::getpid(), libc::SIGKILL);
                 }
+                // Pass on exactly stdin, stdout and stderr: descriptors the
+                // test process inherited (a jobserver, say) close on exec.
+                // (Not closed now: std's exec-error pipe is among them.)
+                // Best effort: kernels before 5.11 lack CLOSE_RANGE_CLOEXEC.
+                libc::syscall(
+                    libc::SYS_close_range,
+                    3u32,
+                    u32::MAX,
+                    libc::CLOSE_RANGE_CLOEXEC,
+                );
                 Ok(())
             })
         };
@@ -1249,6 +1259,26 @@ mod tests {
         let msg = r.expect_err("must time out");
         let msg = msg.downcast_ref::<String>().cloned().unwrap_or_default();
         assert!(msg.contains("TIMEOUT"), "{msg}");
+    }
+
+    #[test]
+    fn only_stdio_is_inherited() {
+        // SAFETY: dup2 of stdin to an unused descriptor number, without CLOEXEC.
+        let fd = unsafe { libc::dup2(0, 477) };
+        assert_eq!(fd, 477);
+        let out = Cmd::new("/bin/ls").arg("/proc/self/fd").run();
+        // SAFETY: closing the descriptor made above.
+        unsafe { libc::close(477) };
+        assert!(
+            !out.stdout_str().lines().any(|l| l == "477"),
+            "{}",
+            out.describe()
+        );
+        assert!(
+            out.stdout_str().lines().any(|l| l == "2"),
+            "{}",
+            out.describe()
+        );
     }
 
     #[test]
