@@ -33,9 +33,13 @@ pub struct Plan {
     pub progress: bool,
 }
 
-/// The last non-empty line of a child's stderr, shortened.
+/// The line of a child's stderr that best says what went wrong, shortened:
+/// the last one that mentions an error, else the last non-empty one.
 fn last_line(text: &str) -> Option<String> {
-    let line = text.lines().rev().map(str::trim).find(|l| !l.is_empty())?;
+    let lines = || text.lines().rev().map(str::trim).filter(|l| !l.is_empty());
+    let line = lines()
+        .find(|l| l.to_ascii_lowercase().contains("error"))
+        .or_else(|| lines().next())?;
     let mut short: String = line.chars().take(200).collect();
     if short.len() < line.len() {
         short.push('…');
@@ -107,6 +111,42 @@ fn evaluate(bench: &Benchmark, result: &exec::ChildResult) -> RunValues {
     }
 }
 
+/// A benchmark's result before any run: resolved program and arguments,
+/// and empty cells (n/a for every runner if the program is missing).
+fn blank_result(plan: &Plan, b: &Benchmark, program: &Result<PathBuf, String>) -> BenchResult {
+    let failure = program.as_ref().err().cloned();
+    let (program, args) = match program {
+        Ok(p) => {
+            let big = plan.big_file.as_ref().filter(|f| f.is_file()).unwrap_or(p);
+            (p.display().to_string(), b.resolve_args(big))
+        }
+        Err(_) => (b.program.describe(&plan.guest_dir), b.args.clone()),
+    };
+    let cells = || -> Vec<Cell> {
+        (0..plan.runners.len())
+            .map(|_| Cell {
+                failure: failure.clone(),
+                ..Cell::default()
+            })
+            .collect()
+    };
+    BenchResult {
+        suite: b.suite.clone(),
+        name: b.name.clone(),
+        program,
+        args,
+        metrics: b
+            .metrics
+            .iter()
+            .map(|spec| MetricResult {
+                spec: spec.clone(),
+                cells: cells(),
+            })
+            .collect(),
+        runs: Vec::new(),
+    }
+}
+
 /// Runs the plan; stops early when `stop` is set (Ctrl-C) or the budget
 /// runs out, and reports what finished either way.
 pub fn execute(plan: &Plan, env: EnvInfo, stop: &AtomicBool) -> Report {
@@ -124,36 +164,7 @@ pub fn execute(plan: &Plan, env: EnvInfo, stop: &AtomicBool) -> Report {
         .benchmarks
         .iter()
         .zip(&programs)
-        .map(|(b, program)| {
-            let failure = program.as_ref().err().cloned();
-            let (program, args) = match program {
-                Ok(p) => {
-                    let big = plan.big_file.as_ref().filter(|f| f.is_file()).unwrap_or(p);
-                    (p.display().to_string(), b.resolve_args(big))
-                }
-                Err(_) => (b.program.describe(&plan.guest_dir), b.args.clone()),
-            };
-            BenchResult {
-                suite: b.suite.clone(),
-                name: b.name.clone(),
-                program,
-                args,
-                metrics: b
-                    .metrics
-                    .iter()
-                    .map(|spec| MetricResult {
-                        spec: spec.clone(),
-                        cells: (0..n_runners)
-                            .map(|_| Cell {
-                                failure: failure.clone(),
-                                ..Cell::default()
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-                runs: Vec::new(),
-            }
-        })
+        .map(|(b, program)| blank_result(plan, b, program))
         .collect();
     for (b, p) in plan.benchmarks.iter().zip(&programs) {
         if let Err(e) = p {
@@ -282,6 +293,10 @@ mod tests {
     #[test]
     fn last_line_of_stderr() {
         assert_eq!(last_line("a\nb\n\n  \n"), Some("b".to_string()));
+        assert_eq!(
+            last_line("error: unexpected argument 'run'\n\nUsage: x\nFor more information, try '--help'.\n"),
+            Some("error: unexpected argument 'run'".to_string())
+        );
         assert_eq!(last_line(""), None);
         let long = "x".repeat(300);
         assert_eq!(last_line(&long).map(|l| l.chars().count()), Some(201));

@@ -99,8 +99,8 @@ impl Json {
         !matches!(self, Json::Arr(_) | Json::Obj(_))
     }
 
-    /// Pretty-printed with two-space indentation; arrays of scalars on one
-    /// line.
+    /// Pretty-printed with two-space indentation; arrays of scalars and
+    /// small flat objects on one line.
     pub fn write(&self, out: &mut String, indent: usize) {
         let pad = |out: &mut String, n: usize| out.extend(std::iter::repeat_n(' ', n));
         match self {
@@ -131,6 +131,21 @@ impl Json {
                 out.push(']');
             }
             Json::Obj(entries) if entries.is_empty() => out.push_str("{}"),
+            Json::Obj(entries)
+                if entries.len() <= 4 && entries.iter().all(|(_, v)| v.is_scalar()) =>
+            {
+                // A small flat object (a sample) on one line.
+                out.push('{');
+                for (i, (k, v)) in entries.iter().enumerate() {
+                    if i > 0 {
+                        out.push_str(", ");
+                    }
+                    escape_into(out, k);
+                    out.push_str(": ");
+                    v.write(out, indent);
+                }
+                out.push('}');
+            }
             Json::Obj(entries) => {
                 out.push_str("{\n");
                 for (i, (k, v)) in entries.iter().enumerate() {

@@ -155,7 +155,7 @@ pub fn render(report: &Report) -> String {
     let axis = LogAxis::fit(&all);
     let group_h = (others.len().max(1) as f64) * (BAR_H + BAR_GAP) + GROUP_PAD;
     let plot_y1 = PLOT_Y0 + group_h * rows.len().max(1) as f64;
-    let height = plot_y1 + 40.0;
+    let height = plot_y1 + 48.0;
 
     let mut s = String::new();
     s.push_str(&format!(
@@ -170,8 +170,7 @@ pub fn render(report: &Report) -> String {
          (median ÷ native median, log scale)</text>\n",
     );
     s.push_str(&format!(
-        "<text x=\"16\" y=\"42\" fill=\"#555555\">{} · {} · {} run(s) per runner, interleaved · \
-         ↓ lower is better: a bar right of ×1 is slower than native</text>\n",
+        "<text x=\"16\" y=\"42\" fill=\"#555555\">{} · {} · {} run(s) per runner, interleaved</text>\n",
         xml(&report.env.date),
         xml(&report.env.machine()),
         report.env.repeat
@@ -284,6 +283,12 @@ pub fn render(report: &Report) -> String {
             }
         }
     }
+    s.push_str(&format!(
+        "<text x=\"16\" y=\"{}\" fill=\"#555555\">Each bar: the runner's median ÷ native's median. \
+         ↓ lower is better (right of ×1: slower than native); ↑ higher is better. \
+         Hover a bar for the numbers.</text>\n",
+        height - 8.0
+    ));
     // The ×1 baseline, over the bars.
     s.push_str(&format!(
         "<line x1=\"{x1:.1}\" y1=\"{}\" x2=\"{x1:.1}\" y2=\"{plot_y1}\" stroke=\"#000000\" stroke-dasharray=\"4 3\"/>\n",
