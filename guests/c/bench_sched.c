@@ -1,0 +1,361 @@
+/*
+ * bench_sched — scheduler behaviour, for `umk bench --suite sched`.
+ * Every test pins its processes to one CPU (the last one this process may
+ * use), so they compete for it.
+ *
+ * Usage: bench_sched [-n ITERATIONS] [-t MAX_MS] [TEST...]
+ * Tests: fairness yield_pingpong rt_latency (default: all).
+ * Each prints `metric value unit` lines on stdout:
+ *
+ *   fair_nice0_nice5_ratio  two forked busy loops, nice 0 and nice 5, share
+ *                           the CPU for MAX_MS ms (default 500); the ratio of
+ *                           their CPU times (Linux CFS/EEVDF weights give
+ *                           1024/335 = 3.06)
+ *   yield_pingpong_us       two processes pass a turn through shared memory,
+ *                           each calling sched_yield() until it is theirs;
+ *                           per round trip (default 200000 round trips or
+ *                           MAX_MS, default 1000)
+ *   rt_wakeup_p50_us, rt_wakeup_p99_us, rt_wakeup_max_us
+ *                           like cyclictest: a SCHED_FIFO (priority 80)
+ *                           process sleeps to an absolute deadline every 1 ms
+ *                           beside a busy nice-0 process, ITERATIONS times
+ *                           (default 500); the lateness of its wake-ups. When
+ *                           SCHED_FIFO is not permitted this prints a note on
+ *                           stderr and no metric (exit status 0).
+ */
+#define _GNU_SOURCE
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- shared by the bench_*.c guests (each file stands alone) ---- */
+
+struct opts {
+    long n;       /* iterations; 0 = the test's default */
+    long t_ms;    /* time bound in ms; 0 = the test's default */
+    const char *file;
+    int ntests;
+    char **tests;
+};
+
+static long long now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static void report(const char *metric, double value, const char *unit)
+{
+    printf("%s %.3f %s\n", metric, value, unit);
+    fflush(stdout);
+}
+
+static int parse_opts(int argc, char **argv, struct opts *o)
+{
+    memset(o, 0, sizeof(*o));
+    o->tests = calloc((size_t)argc + 1, sizeof(char *));
+    if (!o->tests)
+        return -1;
+    for (int i = 1; i < argc; i++) {
+        if ((!strcmp(argv[i], "-n") || !strcmp(argv[i], "-t") || !strcmp(argv[i], "-f")) &&
+            i + 1 < argc) {
+            char opt = argv[i][1];
+            const char *val = argv[++i];
+            if (opt == 'f') {
+                o->file = val;
+                continue;
+            }
+            char *end;
+            long v = strtol(val, &end, 10);
+            if (*end || v < 0) {
+                fprintf(stderr, "%s: bad value for -%c: %s\n", argv[0], opt, val);
+                return -1;
+            }
+            if (opt == 'n')
+                o->n = v;
+            else
+                o->t_ms = v;
+        } else if (argv[i][0] == '-') {
+            fprintf(stderr, "%s: unknown option %s\n", argv[0], argv[i]);
+            return -1;
+        } else {
+            o->tests[o->ntests++] = argv[i];
+        }
+    }
+    return 0;
+}
+
+static long pick(long given, long dflt) { return given > 0 ? given : dflt; }
+
+/*
+ * Runs op() up to n times in batches, stopping early once t_ms have passed
+ * (the clock is read once per batch, so it costs next to nothing). Returns
+ * the mean time per operation in ns, or -1 if op() failed.
+ */
+static double measure(int (*op)(void *), void *ctx, long n, long t_ms, long batch)
+{
+    /* Warm-up, untimed: 1% of n, at most 1000 operations or t_ms / 10. */
+    long warm = n / 100 < 1000 ? n / 100 : 1000;
+    long long warm_end = now_ns() + t_ms * 100000LL;
+    for (long i = 0; i < warm && (i % 16 || now_ns() < warm_end); i++)
+        if (op(ctx))
+            return -1;
+    long long start = now_ns(), deadline = start + t_ms * 1000000LL, end = start;
+    long done = 0;
+    for (;;) {
+        long b = n - done < batch ? n - done : batch;
+        for (long i = 0; i < b; i++)
+            if (op(ctx))
+                return -1;
+        done += b;
+        end = now_ns();
+        if (done >= n || end >= deadline)
+            break;
+    }
+    return (double)(end - start) / (double)done;
+}
+
+/* ---- the tests ---- */
+
+/* Pins this process to the last CPU it may run on. */
+static int pin_one_cpu(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof(set), &set)) {
+        perror("sched_getaffinity");
+        return -1;
+    }
+    int last = -1;
+    for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
+        if (CPU_ISSET(cpu, &set))
+            last = cpu;
+    if (last < 0) {
+        fprintf(stderr, "bench_sched: empty CPU affinity\n");
+        return -1;
+    }
+    CPU_ZERO(&set);
+    CPU_SET(last, &set);
+    if (sched_setaffinity(0, sizeof(set), &set)) {
+        perror("sched_setaffinity");
+        return -1;
+    }
+    return 0;
+}
+
+static int wait_ok(pid_t pid, struct rusage *ru)
+{
+    int status;
+    while (wait4(pid, &status, 0, ru) < 0) {
+        if (errno != EINTR) {
+            perror("wait4");
+            return -1;
+        }
+    }
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        fprintf(stderr, "bench_sched: child ended with status 0x%x\n", status);
+        return -1;
+    }
+    return 0;
+}
+
+static double cpu_seconds(const struct rusage *ru)
+{
+    return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
+           (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
+}
+
+static pid_t spawn_busy(int nice_value, long long until_ns)
+{
+    pid_t pid = fork();
+    if (pid != 0)
+        return pid;
+    errno = 0;
+    if (setpriority(PRIO_PROCESS, 0, nice_value) && errno) {
+        perror("setpriority");
+        _exit(1);
+    }
+    volatile unsigned long spin = 0;
+    while (now_ns() < until_ns)
+        for (int i = 0; i < 10000; i++)
+            spin++;
+    _exit(0);
+}
+
+static int fairness(const struct opts *o)
+{
+    long long until = now_ns() + pick(o->t_ms, 500) * 1000000LL;
+    pid_t a = spawn_busy(0, until);
+    pid_t b = a > 0 ? spawn_busy(5, until) : -1;
+    if (a < 0 || b < 0) {
+        perror("fork");
+        return -1;
+    }
+    struct rusage ra, rb;
+    int bad = wait_ok(a, &ra);
+    bad |= wait_ok(b, &rb);
+    if (bad)
+        return -1;
+    if (cpu_seconds(&rb) <= 0) {
+        fprintf(stderr, "bench_sched: the nice-5 child got no CPU time\n");
+        return -1;
+    }
+    report("fair_nice0_nice5_ratio", cpu_seconds(&ra) / cpu_seconds(&rb), "x");
+    return 0;
+}
+
+/* Shared between the two yield ping-pong processes. */
+struct yield_shared {
+    volatile int turn; /* 0 = parent, 1 = child */
+    volatile int stop;
+};
+
+static struct yield_shared *ys;
+
+static int op_yield_round_trip(void *ctx)
+{
+    (void)ctx;
+    ys->turn = 1;
+    while (ys->turn != 0)
+        sched_yield();
+    return 0;
+}
+
+static int yield_pingpong(const struct opts *o)
+{
+    ys = mmap(NULL, sizeof(*ys), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (ys == MAP_FAILED) {
+        perror("mmap shared");
+        return -1;
+    }
+    ys->turn = 0;
+    ys->stop = 0;
+    pid_t pid = fork();
+    if (pid < 0) {
+        perror("fork");
+        return -1;
+    }
+    if (pid == 0) {
+        for (;;) {
+            while (ys->turn != 1)
+                sched_yield();
+            if (ys->stop)
+                _exit(0);
+            ys->turn = 0;
+        }
+    }
+    double ns = measure(op_yield_round_trip, NULL, pick(o->n, 200000), pick(o->t_ms, 1000), 64);
+    ys->stop = 1;
+    ys->turn = 1;
+    if (wait_ok(pid, NULL))
+        return -1;
+    munmap(ys, sizeof(*ys));
+    report("yield_pingpong_us", ns / 1000.0, "us");
+    return 0;
+}
+
+static int cmp_ll(const void *a, const void *b)
+{
+    long long x = *(const long long *)a, y = *(const long long *)b;
+    return (x > y) - (x < y);
+}
+
+static int rt_latency(const struct opts *o)
+{
+    long n = pick(o->n, 500);
+    long long *lat = calloc((size_t)n, sizeof(long long));
+    if (!lat) {
+        perror("calloc");
+        return -1;
+    }
+    pid_t hog = spawn_busy(0, now_ns() + (n + 1000) * 1000000LL);
+    if (hog < 0) {
+        perror("fork");
+        free(lat);
+        return -1;
+    }
+    struct sched_param sp = {.sched_priority = 80};
+    if (sched_setscheduler(0, SCHED_FIFO, &sp)) {
+        fprintf(stderr, "bench_sched: rt_latency skipped: SCHED_FIFO not permitted (%s)\n",
+                strerror(errno));
+        kill(hog, SIGKILL);
+        waitpid(hog, NULL, 0);
+        free(lat);
+        return 0;
+    }
+    struct timespec next;
+    clock_gettime(CLOCK_MONOTONIC, &next);
+    int err = 0;
+    for (long i = 0; i < n; i++) {
+        next.tv_nsec += 1000000;
+        if (next.tv_nsec >= 1000000000) {
+            next.tv_nsec -= 1000000000;
+            next.tv_sec++;
+        }
+        int r;
+        while ((r = clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &next, NULL)) == EINTR)
+            ;
+        if (r) {
+            fprintf(stderr, "bench_sched: clock_nanosleep: %s\n", strerror(r));
+            err = 1;
+            break;
+        }
+        long long t = now_ns() - ((long long)next.tv_sec * 1000000000LL + next.tv_nsec);
+        lat[i] = t > 0 ? t : 0;
+    }
+    struct sched_param normal = {.sched_priority = 0};
+    sched_setscheduler(0, SCHED_OTHER, &normal);
+    kill(hog, SIGKILL);
+    waitpid(hog, NULL, 0);
+    if (!err) {
+        qsort(lat, (size_t)n, sizeof(long long), cmp_ll);
+        report("rt_wakeup_p50_us", (double)lat[n / 2] / 1000.0, "us");
+        report("rt_wakeup_p99_us", (double)lat[(n * 99) / 100 < n ? (n * 99) / 100 : n - 1] / 1000.0,
+               "us");
+        report("rt_wakeup_max_us", (double)lat[n - 1] / 1000.0, "us");
+    }
+    free(lat);
+    return err ? -1 : 0;
+}
+
+static int test(const char *name, const struct opts *o)
+{
+    if (!strcmp(name, "fairness"))
+        return fairness(o);
+    if (!strcmp(name, "yield_pingpong"))
+        return yield_pingpong(o);
+    if (!strcmp(name, "rt_latency"))
+        return rt_latency(o);
+    fprintf(stderr, "bench_sched: unknown test %s\n", name);
+    return -2;
+}
+
+int main(int argc, char **argv)
+{
+    static char *all[] = {"fairness", "yield_pingpong", "rt_latency"};
+    struct opts o;
+    if (parse_opts(argc, argv, &o))
+        return 2;
+    if (pin_one_cpu())
+        return 1;
+    int n = o.ntests ? o.ntests : (int)(sizeof(all) / sizeof(all[0]));
+    char **names = o.ntests ? o.tests : all;
+    int status = 0;
+    for (int i = 0; i < n; i++) {
+        int r = test(names[i], &o);
+        if (r == -2)
+            return 2;
+        if (r)
+            status = 1;
+    }
+    return status;
+}
