@@ -23,8 +23,14 @@ fn run_without_program_is_a_usage_error() {
 
 #[test]
 fn missing_program_exits_127_with_one_line() {
-    let out = umk().args(["run", "/nonexistent/umk-test-prog"]).output().expect("run umk");
+    let out = umk()
+        .args(["run", "/nonexistent/umk-test-prog"])
+        .output()
+        .expect("run umk");
     assert_eq!(out.status.code(), Some(127));
     let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(err, "umk: /nonexistent/umk-test-prog: No such file or directory\n");
+    assert_eq!(
+        err,
+        "umk: /nonexistent/umk-test-prog: No such file or directory\n"
+    );
 }
