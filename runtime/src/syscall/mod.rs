@@ -18,6 +18,7 @@ pub mod docs;
 pub mod table;
 
 mod fs;
+mod futex;
 mod info;
 mod io;
 mod memory;
@@ -119,6 +120,10 @@ const ROWS: &[(usize, table::Handler, Status)] = &[
     // signals (signal.rs): state only until delivery arrives
     (nr::RT_SIGACTION, signal::rt_sigaction, Partial("dispositions are kept; delivery comes with the processes issue")),
     (nr::RT_SIGPROCMASK, signal::rt_sigprocmask, Partial("mask kept; delivery comes with the processes issue")),
+    (nr::KILL, signal::kill, Partial("to the caller only; default and ignored dispositions act, caught signals are ENOSYS until delivery")),
+    (nr::TKILL, signal::tkill, Partial("as kill")),
+    (nr::TGKILL, signal::tgkill, Partial("as kill")),
+    (nr::FUTEX, futex::futex, Partial("single-threaded semantics (wake finds no waiter, wait sleeps out its timeout); WAIT, WAKE and the BITSET forms only")),
     (nr::SIGALTSTACK, signal::sigaltstack, Partial("stack kept; delivery comes with the processes issue")),
     // time (time.rs)
     (nr::CLOCK_GETTIME, time::clock_gettime, Full),

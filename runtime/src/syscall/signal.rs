@@ -121,3 +121,71 @@ pub fn sigaltstack(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     }
     Ok(0)
 }
+
+/// What sending `sig` to the calling process does, until delivery exists:
+/// SIG_DFL signals whose default action terminates end the process;
+/// ignored ones (explicitly, or by default) are dropped; caught ones cannot
+/// be delivered yet (ENOSYS, honestly).
+fn send_to_self(ctx: &mut SyscallContext<'_>, sig: u64) -> SysResult {
+    use guest_abi::signal::{SIG_DFL, SIG_IGN};
+    if sig == 0 {
+        return Ok(0);
+    }
+    if sig > NSIG as u64 {
+        return sys_err!(EINVAL, "bad signal");
+    }
+    let handler = ctx.process().sigactions.lock()[(sig - 1) as usize].sa_handler;
+    let blocked = ctx.thread.state.lock().sigmask & (1 << (sig - 1)) != 0;
+    if handler == SIG_IGN || blocked && sig != u64::from(SIGKILL) {
+        return Ok(0);
+    }
+    if handler != SIG_DFL && sig != u64::from(SIGKILL) {
+        return sys_err!(ENOSYS, "signal handlers are not delivered yet");
+    }
+    let ignored_by_default = matches!(
+        sig as i32,
+        libc::SIGCHLD | libc::SIGURG | libc::SIGWINCH | libc::SIGCONT
+    );
+    let stops = matches!(
+        sig as i32,
+        libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
+    );
+    if ignored_by_default || stops {
+        return Ok(0);
+    }
+    ctx.outcome = crate::syscall::Outcome::ExitProcess(crate::task::ExitStatus::Signaled {
+        signo: sig as i32,
+        core: false,
+    });
+    Ok(0)
+}
+
+/// kill(2) to the calling process (pid 1 is the only process yet).
+pub fn kill(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let pid = a[0] as i32;
+    let me = ctx.process().pid;
+    if pid != me && pid != 0 && pid != -1 && pid != -me {
+        return sys_err!(ESRCH, "no such process");
+    }
+    send_to_self(ctx, a[1])
+}
+
+pub fn tkill(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    if a[0] as i32 <= 0 {
+        return sys_err!(EINVAL, "bad tid");
+    }
+    if a[0] as i32 != ctx.thread.tid {
+        return sys_err!(ESRCH, "no such thread");
+    }
+    send_to_self(ctx, a[1])
+}
+
+pub fn tgkill(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    if a[0] as i32 <= 0 || a[1] as i32 <= 0 {
+        return sys_err!(EINVAL, "bad tgid or tid");
+    }
+    if a[0] as i32 != ctx.process().pid || a[1] as i32 != ctx.thread.tid {
+        return sys_err!(ESRCH, "no such thread");
+    }
+    send_to_self(ctx, a[2])
+}
