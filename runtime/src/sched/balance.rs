@@ -123,14 +123,20 @@ impl Scheduler {
         self.queue_insert(dst, id, now);
         // It keeps waiting: its run_delay clock does not restart.
         get_mut(&mut self.tasks, id).queued_at = queued_at;
-        if !self.check_preempt(dst, id) && self.deadline(dst) != before {
-            self.kicks.insert(dst);
+        if !self.check_preempt(dst, id) {
+            self.kick_if_earlier(dst, before);
         }
     }
 
     /// Move a queued task between runqueues (`detach_task()` +
     /// `attach_task()`).
-    pub(crate) fn move_queued(&mut self, id: TaskId, src: CpuId, dst: CpuId, now: Nanos) -> Migration {
+    pub(crate) fn move_queued(
+        &mut self,
+        id: TaskId,
+        src: CpuId,
+        dst: CpuId,
+        now: Nanos,
+    ) -> Migration {
         self.update(src, now);
         self.update(dst, now);
         self.queue_remove(src, id);

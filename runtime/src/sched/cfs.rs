@@ -169,8 +169,14 @@ impl CfsRq {
 
     /// `wakeup_preempt_entity(curr, se) == 1`: `se` is ahead of `curr` by more
     /// than the wake-up granularity, so it should preempt.
-    pub fn should_preempt(curr_vruntime: Nanos, se_vruntime: Nanos, se_weight: u64, cfg: &SchedConfig) -> bool {
-        curr_vruntime > se_vruntime && curr_vruntime - se_vruntime > Self::wakeup_gran(se_weight, cfg)
+    pub fn should_preempt(
+        curr_vruntime: Nanos,
+        se_vruntime: Nanos,
+        se_weight: u64,
+        cfg: &SchedConfig,
+    ) -> bool {
+        curr_vruntime > se_vruntime
+            && curr_vruntime - se_vruntime > Self::wakeup_gran(se_weight, cfg)
     }
 
     /// `check_preempt_tick()` (fair.c before 6.6): preempt the running task
@@ -199,12 +205,20 @@ impl CfsRq {
     /// The earliest time at which [`Self::tick_preempt`] would fire for a task
     /// that was last accounted at `exec_start`, if others are waiting (the
     /// kernel's `hrtick_start_fair()`, extended to the second condition).
-    pub fn slice_deadline(&self, curr: Curr, exec_start: Nanos, cfg: &SchedConfig) -> Option<Nanos> {
+    pub fn slice_deadline(
+        &self,
+        curr: Curr,
+        exec_start: Nanos,
+        cfg: &SchedConfig,
+    ) -> Option<Nanos> {
         let (_, left) = self.first()?;
         let ideal = self.slice(curr.weight, true, cfg);
         let slice_end = exec_start.saturating_add(ideal.saturating_sub(curr.ran));
         // Time until vruntime − left > ideal, but not before min_granularity.
-        let need_v = left.saturating_add(ideal).saturating_add(1).saturating_sub(curr.vruntime);
+        let need_v = left
+            .saturating_add(ideal)
+            .saturating_add(1)
+            .saturating_sub(curr.vruntime);
         let dt_v = real_from_virtual_ceil(need_v, curr.weight);
         let dt_min = cfg.min_granularity.saturating_sub(curr.ran);
         let lag_end = exec_start.saturating_add(dt_v.max(dt_min));

@@ -16,7 +16,7 @@
 //! There is one runqueue per vCPU ([`CpuId`] `0..nr_cpus`, at most
 //! [`MAX_CPUS`]) holding three classes, picked in this order:
 //!
-//! 1. **RT** (`SCHED_FIFO`, `SCHED_RR`, priorities 1–99; [`rt`], after
+//! 1. **RT** (`SCHED_FIFO`, `SCHED_RR`, priorities 1–99; `rt.rs`, after
 //!    kernel/sched/rt.c): a bitmap of non-empty priorities and one FIFO
 //!    queue per priority; the head of the highest queue runs. FIFO runs
 //!    until it blocks, yields or a higher priority arrives; RR additionally
@@ -26,7 +26,7 @@
 //!    `sched_rt_period_us`, default 950 ms per 1 s, per vCPU): once RT tasks
 //!    have run `rt_runtime` in the current period the vCPU stops picking RT
 //!    until the period ends, so CFS gets at least the remaining 5%.
-//! 2. **CFS** (`SCHED_NORMAL`, `SCHED_BATCH`; [`cfs`], the pre-EEVDF
+//! 2. **CFS** (`SCHED_NORMAL`, `SCHED_BATCH`; `cfs.rs`, the pre-EEVDF
 //!    kernel/sched/fair.c of Linux ≤ 6.5). Each task has a weight from
 //!    `sched_prio_to_weight` ([`weights`], kernel/sched/core.c; 1024 at nice
 //!    0) and a virtual runtime:
@@ -46,11 +46,11 @@
 //!      wakeup_granularity × 1024 / w_woken` (1 ms, `wakeup_gran()`); a
 //!      woken `SCHED_BATCH` (or idle-class) task never wake-preempts;
 //!    * `sched_yield` marks the skip buddy (`yield_task_fair()`).
-//! 3. **Idle class** (`SCHED_IDLE`, weight 3; [`idle`]): runs only when
+//! 3. **Idle class** (`SCHED_IDLE`, weight 3; `idle.rs`): runs only when
 //!    neither RT nor CFS has anything runnable on the vCPU. (In Linux these
-//!    tasks sit in CFS with weight 3; see [`idle`] for why umk differs.)
+//!    tasks sit in CFS with weight 3; see `idle.rs` for why umk differs.)
 //!
-//! Across vCPUs ([`balance`]): affinity masks ([`CpuSet`]) are never
+//! Across vCPUs (`balance.rs`): affinity masks ([`CpuSet`]) are never
 //! violated; wake-up placement prefers the previous vCPU unless it is
 //! busier than an alternative; an idle vCPU pulls from the busiest one; RT
 //! tasks are pushed/pulled so that no runnable RT task waits while an
@@ -70,7 +70,8 @@
 //! (`put_prev_task`) and returns the next one, or `None` to idle. Every call
 //! that decides that some vCPU must reschedule sets that vCPU's
 //! `need_resched` flag (like `TIF_NEED_RESCHED`) and adds it to a kick set
-//! that also collects vCPUs whose slice deadline moved. The protocol:
+//! that also collects vCPUs whose slice deadline moved earlier (a task was
+//! queued behind their running one). The protocol:
 //!
 //! * after **any** call, `for c in take_kicks()`: interrupt vCPU `c` (if it
 //!   is not the caller);
@@ -91,15 +92,20 @@
 //!
 //! ## Deviations from Linux (all deliberate)
 //!
-//! * `SCHED_IDLE` is a class strictly below CFS (see [`idle`]).
+//! * `SCHED_IDLE` is a class strictly below CFS (see `idle.rs`).
 //! * No EEVDF, no `SCHED_DEADLINE`, no cgroups/group scheduling, no PELT:
 //!   load balancing compares runnable counts; no next/last buddies.
 //! * Preemption at `slice ≥ ideal` / `rt_time ≥ runtime` instead of `>` so a
 //!   timer armed at the exact deadline fires it.
-//! * `vruntime` is a plain `u64` (no wrapping comparison): it overflows only
-//!   after centuries of CPU time at nice 0 (≈ 1.7 years for weight 3).
+//! * `vruntime` is a saturating `u64`, compared directly (the kernel wraps
+//!   and compares differences): it saturates only after 584 years of CPU
+//!   time at nice 0, 8.5 years at nice 19, 1.7 years at `SCHED_IDLE`'s
+//!   weight 3.
 //! * RT bandwidth periods are aligned to multiples of `rt_period` on every
-//!   vCPU; no runtime sharing between vCPUs (`RT_RUNTIME_SHARE` off).
+//!   vCPU; no runtime sharing between vCPUs (`RT_RUNTIME_SHARE` off), but an
+//!   RT task waiting on a throttled vCPU may be pushed to an unthrottled one.
+//! * Real time is converted to virtual time by exact 128-bit division
+//!   instead of the kernel's 32-bit inverse weights (`__calc_delta()`).
 //!
 //! ## Costs
 //!
@@ -122,9 +128,8 @@ pub mod weights;
 #[cfg(test)]
 mod tests;
 
-use std::collections::hash_map::DefaultHasher;
 use std::collections::HashMap;
-use std::hash::BuildHasherDefault;
+use std::hash::{BuildHasherDefault, Hasher};
 
 pub use cpuset::{CpuSet, CpuSetIter, MAX_CPUS};
 pub use error::SchedError;
@@ -142,9 +147,30 @@ pub type CpuId = usize;
 /// Nanoseconds (of the dispatcher's monotonic clock, or a duration).
 pub type Nanos = u64;
 
-/// Deterministic map (no per-process random hash keys): same inputs, same
-/// decisions.
-type TaskMap = HashMap<TaskId, Task, BuildHasherDefault<DefaultHasher>>;
+/// Task table. Deterministic (no per-process random hash keys: same inputs,
+/// same decisions) and fast: ids are chosen by the dispatcher, not by an
+/// adversary, so a multiplicative hash is enough.
+type TaskMap = HashMap<TaskId, Task, BuildHasherDefault<IdHasher>>;
+
+/// Fibonacci hashing of a `u64` id (the multiplier is 2^64/φ).
+#[derive(Default)]
+struct IdHasher(u64);
+
+impl Hasher for IdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    }
+}
 
 /// What [`Scheduler::wake`] did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -291,7 +317,12 @@ impl Scheduler {
     /// Register a new task (`sched_fork()`). It starts **blocked**: call
     /// [`Self::wake`] to make it runnable. The affinity is intersected with
     /// the existing vCPUs.
-    pub fn add_task(&mut self, id: TaskId, params: SchedParams, affinity: CpuSet) -> Result<(), SchedError> {
+    pub fn add_task(
+        &mut self,
+        id: TaskId,
+        params: SchedParams,
+        affinity: CpuSet,
+    ) -> Result<(), SchedError> {
         params.validate()?;
         let mask = self.usable(&affinity)?;
         if self.tasks.contains_key(&id) {
@@ -362,8 +393,8 @@ impl Scheduler {
         self.attach(cpu, id);
         self.queue_insert(cpu, id, now);
         let resched = self.check_preempt(cpu, id);
-        if !resched && self.deadline(cpu) != before {
-            self.kicks.insert(cpu);
+        if !resched {
+            self.kick_if_earlier(cpu, before);
         }
         Ok(Some(WakeResult { cpu, resched }))
     }
@@ -500,7 +531,12 @@ impl Scheduler {
     /// whose class changes) makes its vCPU reschedule; a queued one is
     /// requeued (at the head of its new RT priority if lowered, the tail if
     /// raised, as `__sched_setscheduler()` does) and may preempt.
-    pub fn set_params(&mut self, id: TaskId, params: SchedParams, now: Nanos) -> Result<(), SchedError> {
+    pub fn set_params(
+        &mut self,
+        id: TaskId,
+        params: SchedParams,
+        now: Nanos,
+    ) -> Result<(), SchedError> {
         params.validate()?;
         let t = self.tasks.get(&id).ok_or(SchedError::NoSuchTask(id))?;
         let old = t.params;
@@ -509,7 +545,8 @@ impl Scheduler {
         }
         let (state, cpu, queued_at) = (t.state, t.cpu, t.queued_at);
         let (old_class, new_class) = (old.policy.class(), params.policy.class());
-        let lowered = params.rank() < old.rank() || (new_class == old_class && params.nice > old.nice);
+        let lowered =
+            params.rank() < old.rank() || (new_class == old_class && params.nice > old.nice);
         let now = self.update(cpu, now);
         match state {
             TaskState::Running(c) => self.detach(c, id),
@@ -582,7 +619,12 @@ impl Scheduler {
     /// with the existing vCPUs; empty is an error). A queued task on a vCPU
     /// no longer allowed moves now; a running one makes its vCPU reschedule
     /// and moves when it is put back.
-    pub fn set_affinity(&mut self, id: TaskId, affinity: CpuSet, now: Nanos) -> Result<(), SchedError> {
+    pub fn set_affinity(
+        &mut self,
+        id: TaskId,
+        affinity: CpuSet,
+        now: Nanos,
+    ) -> Result<(), SchedError> {
         let mask = self.usable(&affinity)?;
         let t = self.tasks.get_mut(&id).ok_or(SchedError::NoSuchTask(id))?;
         t.affinity = mask;
@@ -703,7 +745,10 @@ impl Scheduler {
                 TaskState::Blocked => continue,
                 TaskState::Running(c) => {
                     if self.rqs[c].curr != Some(t.id) {
-                        return Err(format!("task {} Running({c}) but curr is {:?}", t.id, self.rqs[c].curr));
+                        return Err(format!(
+                            "task {} Running({c}) but curr is {:?}",
+                            t.id, self.rqs[c].curr
+                        ));
                     }
                     if !t.affinity.contains(c) && !self.need_resched.contains(c) {
                         return Err(format!("task {} runs on disallowed cpu {c}", t.id));
@@ -733,7 +778,10 @@ impl Scheduler {
             load[t.cpu][ci] += t.weight;
         }
         if rt_queued != self.rt_queued_total {
-            return Err(format!("rt_queued_total {} != {rt_queued}", self.rt_queued_total));
+            return Err(format!(
+                "rt_queued_total {} != {rt_queued}",
+                self.rt_queued_total
+            ));
         }
         for (c, rq) in self.rqs.iter().enumerate() {
             if let Some(id) = rq.curr {
@@ -747,7 +795,10 @@ impl Scheduler {
             }
             let got = [rq.rt.nr_running, rq.cfs.nr_running, rq.idle.nr_running];
             if got != nr[c] {
-                return Err(format!("cpu {c}: nr_running {got:?}, tasks say {:?}", nr[c]));
+                return Err(format!(
+                    "cpu {c}: nr_running {got:?}, tasks say {:?}",
+                    nr[c]
+                ));
             }
             if rq.cfs.load != load[c][1] || rq.idle.load != load[c][2] {
                 return Err(format!("cpu {c}: load mismatch"));

@@ -254,7 +254,9 @@ impl SchedConfig {
     /// kernel/sched/rt.c for the RT pair).
     pub fn validate(&self) -> Result<(), SchedError> {
         if self.latency == 0 || self.min_granularity == 0 {
-            return Err(SchedError::InvalidConfig("latency and granularity must be > 0"));
+            return Err(SchedError::InvalidConfig(
+                "latency and granularity must be > 0",
+            ));
         }
         if self.rr_timeslice == 0 {
             return Err(SchedError::InvalidConfig("rr_timeslice must be > 0"));

@@ -75,7 +75,9 @@ impl Rq {
 /// Look up a task the scheduler's own structures refer to. A miss is a bug
 /// in this module (a runqueue naming a task that is gone), hence the panic.
 pub(crate) fn get(tasks: &TaskMap, id: TaskId) -> &Task {
-    tasks.get(&id).expect("sched: runqueue refers to an unknown task")
+    tasks
+        .get(&id)
+        .expect("sched: runqueue refers to an unknown task")
 }
 
 /// Mutable [`get`].
@@ -99,6 +101,17 @@ impl Scheduler {
     pub(crate) fn resched(&mut self, cpu: CpuId) {
         self.need_resched.insert(cpu);
         self.kicks.insert(cpu);
+    }
+
+    /// A task was queued on `cpu` without preempting: if that brought its
+    /// slice deadline forward (from `before`), the vCPU must re-arm its timer
+    /// (the kernel's `hrtick_update()` on enqueue).
+    pub(crate) fn kick_if_earlier(&mut self, cpu: CpuId, before: Option<Nanos>) {
+        if let Some(after) = self.deadline(cpu) {
+            if before.is_none_or(|b| after < b) {
+                self.kicks.insert(cpu);
+            }
+        }
     }
 
     /// `update_curr()` for whatever class the running task is in, plus the
@@ -229,9 +242,7 @@ impl Scheduler {
     /// and its most urgent queued RT task (what `cpupri` tracks).
     pub(crate) fn cpu_rank(&self, cpu: CpuId) -> u32 {
         let rq = &self.rqs[cpu];
-        let curr = rq
-            .curr
-            .map_or(RANK_NONE, |id| get(&self.tasks, id).rank());
+        let curr = rq.curr.map_or(RANK_NONE, |id| get(&self.tasks, id).rank());
         let queued = if rq.bw.throttled {
             RANK_NONE
         } else {
@@ -420,9 +431,9 @@ impl Scheduler {
                     }
                 }
                 class => {
-                    if let Some(x) = rq
-                        .fair_rq(class)
-                        .slice_deadline(Self::curr_of(t), rq.exec_start, &self.cfg)
+                    if let Some(x) =
+                        rq.fair_rq(class)
+                            .slice_deadline(Self::curr_of(t), rq.exec_start, &self.cfg)
                     {
                         add(x);
                     }

@@ -105,7 +105,9 @@ impl RtRq {
 
     /// The task stored at a position, if any (for consistency checks).
     pub fn lookup(&self, prio: u8, pos: i64) -> Option<TaskId> {
-        self.queues[usize::from(prio).min(NR_PRIOS - 1)].get(&pos).copied()
+        self.queues[usize::from(prio).min(NR_PRIOS - 1)]
+            .get(&pos)
+            .copied()
     }
 
     /// Whether the bitmap matches the queues (for consistency checks).
@@ -119,10 +121,13 @@ impl RtRq {
     /// Queued tasks in pick order (highest priority first, head first).
     pub fn iter(&self) -> impl Iterator<Item = (TaskId, u8)> + '_ {
         let bitmap = self.bitmap;
-        (0..NR_PRIOS).rev().filter(move |p| bitmap & (1 << p) != 0).flat_map(move |p| {
-            let prio = u8::try_from(p).unwrap_or(0);
-            self.queues[p].values().map(move |id| (*id, prio))
-        })
+        (0..NR_PRIOS)
+            .rev()
+            .filter(move |p| bitmap & (1 << p) != 0)
+            .flat_map(move |p| {
+                let prio = u8::try_from(p).unwrap_or(0);
+                self.queues[p].values().map(move |id| (*id, prio))
+            })
     }
 }
 

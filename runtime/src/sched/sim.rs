@@ -25,7 +25,9 @@ use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 use std::fmt;
 
-use super::{CpuId, CpuSet, Nanos, SchedConfig, SchedError, SchedParams, Scheduler, TaskId, TaskInfo};
+use super::{
+    CpuId, CpuSet, Nanos, SchedConfig, SchedError, SchedParams, Scheduler, TaskId, TaskInfo,
+};
 
 /// A small deterministic PRNG (SplitMix64) for simulations, property tests
 /// and benchmarks; no dependency, same sequence everywhere.
@@ -344,7 +346,10 @@ impl Simulator {
     }
 
     /// Run `check` after every event; a failure stops the simulation.
-    pub fn set_observer(&mut self, check: impl FnMut(&Scheduler, Nanos) -> Result<(), String> + 'static) {
+    pub fn set_observer(
+        &mut self,
+        check: impl FnMut(&Scheduler, Nanos) -> Result<(), String> + 'static,
+    ) {
         self.observer = Some(Box::new(check));
     }
 
@@ -360,7 +365,10 @@ impl Simulator {
 
     /// Operate on the scheduler at the current time (e.g. change another
     /// task's parameters), then let the vCPUs react.
-    pub fn with_scheduler<R>(&mut self, f: impl FnOnce(&mut Scheduler, Nanos) -> R) -> Result<R, SimError> {
+    pub fn with_scheduler<R>(
+        &mut self,
+        f: impl FnOnce(&mut Scheduler, Nanos) -> R,
+    ) -> Result<R, SimError> {
         let r = f(&mut self.sched, self.now);
         self.process_kicks()?;
         Ok(r)
@@ -448,7 +456,9 @@ impl Simulator {
         self.nr_events += 1;
         match ev {
             Event::Spawn(id) => {
-                let i = self.task_index(id).ok_or_else(|| self.invariant(format!("no task {id}")))?;
+                let i = self
+                    .task_index(id)
+                    .ok_or_else(|| self.invariant(format!("no task {id}")))?;
                 let spec = &self.tasks[i].spec;
                 let affinity = spec
                     .affinity
@@ -523,7 +533,9 @@ impl Simulator {
             if let Some(id) = self.cpus[c].running {
                 let ran = now - self.cpus[c].since;
                 self.cpus[c].since = now;
-                let i = self.task_index(id).ok_or_else(|| self.invariant(format!("no task {id}")))?;
+                let i = self
+                    .task_index(id)
+                    .ok_or_else(|| self.invariant(format!("no task {id}")))?;
                 let t = &mut self.tasks[i];
                 t.stats.cpu_time += ran;
                 t.remaining = t.remaining.saturating_sub(ran);
@@ -546,7 +558,9 @@ impl Simulator {
                         .task_info(n)
                         .is_some_and(|info| info.affinity.contains(c));
                     if !ok {
-                        return Err(self.invariant(format!("task {n} picked on disallowed cpu {c}")));
+                        return Err(
+                            self.invariant(format!("task {n} picked on disallowed cpu {c}"))
+                        );
                     }
                 }
                 if next != self.cpus[c].running {

@@ -32,8 +32,8 @@ pub struct TaskInfo {
     /// Total CPU time (`se.sum_exec_runtime`), as of the last call that
     /// updated its CPU; see [`super::Scheduler::task_runtime`] for "now".
     pub sum_exec_runtime: Nanos,
-    /// Virtual runtime (`se.vruntime`); meaningful for CFS and idle-class
-    /// tasks, relative to their runqueue's `min_vruntime`.
+    /// Virtual runtime (`se.vruntime`) for CFS and idle-class tasks, in the
+    /// frame of its runqueue (compare with [`super::CpuInfo::min_vruntime`]).
     pub vruntime: Nanos,
     /// Time spent runnable but waiting (`sched_info.run_delay`).
     pub run_delay: Nanos,

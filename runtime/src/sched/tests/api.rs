@@ -32,8 +32,14 @@ fn cpuset_basics() {
     s.remove(63);
     assert_eq!(s.iter().collect::<Vec<_>>(), vec![0, 1, 2, 3, 8, 64, 1023]);
     assert_eq!(CpuSet::from_words(s.as_words()), s);
-    assert_eq!(CpuSet::first_n(3).intersection(&CpuSet::single(2)), CpuSet::single(2));
-    assert_eq!(CpuSet::single(1).union(&CpuSet::single(0)), CpuSet::first_n(2));
+    assert_eq!(
+        CpuSet::first_n(3).intersection(&CpuSet::single(2)),
+        CpuSet::single(2)
+    );
+    assert_eq!(
+        CpuSet::single(1).union(&CpuSet::single(0)),
+        CpuSet::first_n(2)
+    );
     assert_eq!(CpuSet::first_n(2000).len(), MAX_CPUS);
 }
 
@@ -49,7 +55,10 @@ fn params_validation() {
     let mut p = SchedParams::normal(0);
     p.rt_priority = 5;
     assert!(p.validate().is_err());
-    assert_eq!(SchedParams::normal(20).validate(), Err(SchedError::InvalidNice(20)));
+    assert_eq!(
+        SchedParams::normal(20).validate(),
+        Err(SchedError::InvalidNice(20))
+    );
     assert!(SchedParams::normal(-21).validate().is_err());
     for raw in [0, 1, 2, 3, 5] {
         assert_eq!(Policy::from_raw(raw).unwrap().as_raw(), raw);
@@ -67,7 +76,10 @@ fn config_validation() {
         rt_runtime: Some(2 * SEC),
         ..SchedConfig::default()
     };
-    assert!(matches!(Scheduler::new(1, bad), Err(SchedError::InvalidConfig(_))));
+    assert!(matches!(
+        Scheduler::new(1, bad),
+        Err(SchedError::InvalidConfig(_))
+    ));
     let scaled = SchedConfig::linux_scaled(8);
     assert_eq!(scaled.latency, 24 * MS);
     assert_eq!(scaled.min_granularity, 3 * MS);
@@ -81,18 +93,25 @@ fn error_paths() {
         s.add_task(1, SchedParams::default(), CpuSet::single(5)),
         Err(SchedError::EmptyAffinity)
     );
-    s.add_task(1, SchedParams::default(), CpuSet::first_n(2)).unwrap();
+    s.add_task(1, SchedParams::default(), CpuSet::first_n(2))
+        .unwrap();
     assert_eq!(
         s.add_task(1, SchedParams::default(), CpuSet::first_n(2)),
         Err(SchedError::TaskExists(1))
     );
-    assert!(s.add_task(2, SchedParams::fifo(0), CpuSet::first_n(2)).is_err());
+    assert!(s
+        .add_task(2, SchedParams::fifo(0), CpuSet::first_n(2))
+        .is_err());
     assert_eq!(s.wake(9, 0), Err(SchedError::NoSuchTask(9)));
     assert_eq!(s.block(1, 0), Err(SchedError::NotRunnable(1)));
     assert_eq!(s.yield_now(1, 0), Err(SchedError::NotRunning(1)));
     assert!(s.wake(1, 0).unwrap().is_some());
     assert_eq!(s.wake(1, 0), Ok(None), "second wake is a no-op");
-    assert_eq!(s.yield_now(1, 0), Err(SchedError::NotRunning(1)), "queued, not running");
+    assert_eq!(
+        s.yield_now(1, 0),
+        Err(SchedError::NotRunning(1)),
+        "queued, not running"
+    );
     assert_eq!(
         s.set_affinity(1, CpuSet::single(7), 0),
         Err(SchedError::EmptyAffinity)
@@ -151,4 +170,17 @@ fn accounting_and_switch_counters() {
     assert_eq!(t.nr_wakeups, 2);
     assert_eq!(t.state, TaskState::Running(0));
     assert_eq!(s.stats().nr_switches, 2);
+}
+
+#[test]
+fn time_going_backwards_is_clamped() {
+    let mut s = sched(1, SchedConfig::default());
+    spawn(&mut s, 1, SchedParams::normal(0), 0);
+    s.pick_next(0, 0);
+    s.tick(0, 10 * MS);
+    s.tick(0, 5 * MS);
+    assert_eq!(s.task_info(1).unwrap().sum_exec_runtime, 10 * MS);
+    s.block(1, 7 * MS).unwrap();
+    assert_eq!(s.task_info(1).unwrap().sum_exec_runtime, 10 * MS);
+    s.check_invariants().unwrap();
 }

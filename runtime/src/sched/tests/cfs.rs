@@ -9,7 +9,10 @@ fn shares(nices: &[i8], horizon: Nanos) -> Vec<f64> {
     let mut sim = simulator(1, SchedConfig::default());
     let ids: Vec<TaskId> = nices
         .iter()
-        .map(|n| sim.spawn(TaskSpec::hog(SchedParams::normal(*n), 1000 * SEC)).unwrap())
+        .map(|n| {
+            sim.spawn(TaskSpec::hog(SchedParams::normal(*n), 1000 * SEC))
+                .unwrap()
+        })
         .collect();
     sim.run_until(horizon).unwrap();
     let times: Vec<f64> = ids
@@ -22,7 +25,10 @@ fn shares(nices: &[i8], horizon: Nanos) -> Vec<f64> {
     // to the last unaccounted slice.
     for (id, t) in ids.iter().zip(&times) {
         let acc = sim.scheduler().task_info(*id).unwrap().sum_exec_runtime as f64;
-        assert!((acc - t).abs() <= 10.0 * MS as f64, "accounting {acc} vs {t}");
+        assert!(
+            (acc - t).abs() <= 10.0 * MS as f64,
+            "accounting {acc} vs {t}"
+        );
     }
     times.iter().map(|t| t / total).collect()
 }
@@ -44,7 +50,12 @@ fn many_tasks_share_by_weight() {
     let total: f64 = weights.iter().sum();
     let s = shares(&nices, 30 * SEC);
     for (i, share) in s.iter().enumerate() {
-        assert_close(*share, weights[i] / total, 0.01, &format!("nice {}", nices[i]));
+        assert_close(
+            *share,
+            weights[i] / total,
+            0.01,
+            &format!("nice {}", nices[i]),
+        );
     }
 }
 
@@ -116,7 +127,11 @@ fn sleeper_credit_and_wakeup_preemption() {
     assert_eq!(v2, v1 + 500_000);
     s.block(1, t).unwrap();
     let r = s.wake(1, t).unwrap().unwrap();
-    assert_eq!(s.task_info(1).unwrap().vruntime, v1, "no credit beyond own vruntime");
+    assert_eq!(
+        s.task_info(1).unwrap().vruntime,
+        v1,
+        "no credit beyond own vruntime"
+    );
     assert!(!r.resched, "0.5 ms < 1 ms granularity");
 }
 
@@ -139,7 +154,10 @@ fn batch_never_wake_preempts() {
     let mut s = sleeper_setup(SchedParams::batch(0));
     s.tick(0, 50 * MS);
     let r = s.wake(2, 50 * MS).unwrap().unwrap();
-    assert!(!r.resched, "SCHED_BATCH is only preempted/preempting at ticks");
+    assert!(
+        !r.resched,
+        "SCHED_BATCH is only preempted/preempting at ticks"
+    );
     // ...but it does get the CPU at the next tick check.
     let t = s.tick(0, 51 * MS);
     assert!(t.resched);
@@ -178,4 +196,46 @@ fn nice_change_reweights() {
     s.set_params(1, SchedParams::normal(5), 0).unwrap();
     assert_eq!(s.cpu_info(0).fair_load, 1024 + 335);
     s.check_invariants().unwrap();
+}
+
+#[test]
+fn queueing_behind_a_lone_task_kicks_its_timer() {
+    let mut s = sched(1, SchedConfig::default());
+    spawn(&mut s, 1, SchedParams::normal(0), 0);
+    s.pick_next(0, 0);
+    s.take_kicks();
+    assert_eq!(s.slice_deadline(0), None);
+    // A new task is placed after the running one (START_DEBIT): no
+    // preemption, but the running task now has a slice to end.
+    let r = s.wake_new(2, MS);
+    assert!(!r.resched);
+    assert_eq!(s.take_kicks(), CpuSet::single(0));
+    assert_eq!(s.slice_deadline(0), Some(3 * MS));
+    // A third one shortens the slice to 2 ms, 1 ms of which has run.
+    assert!(!s.wake_new(3, MS).resched);
+    assert_eq!(s.take_kicks(), CpuSet::single(0));
+    assert_eq!(s.slice_deadline(0), Some(2 * MS));
+    // Past sched_nr_latency the slice stays at the minimum granularity, so
+    // more tasks do not move the deadline and need no kick.
+    for id in 4..=9 {
+        s.wake_new(id, MS);
+    }
+    s.pick_next(0, MS);
+    s.take_kicks();
+    assert_eq!(s.slice_deadline(0), Some(MS + 750_000));
+    assert!(!s.wake_new(10, MS).resched);
+    assert!(s.take_kicks().is_empty());
+    assert_eq!(s.slice_deadline(0), Some(MS + 750_000));
+}
+
+trait WakeNew {
+    fn wake_new(&mut self, id: TaskId, now: Nanos) -> crate::sched::WakeResult;
+}
+
+impl WakeNew for Scheduler {
+    fn wake_new(&mut self, id: TaskId, now: Nanos) -> crate::sched::WakeResult {
+        self.add_task(id, SchedParams::normal(0), CpuSet::single(0))
+            .unwrap();
+        self.wake(id, now).unwrap().unwrap()
+    }
 }

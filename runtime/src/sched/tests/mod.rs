@@ -90,8 +90,10 @@ pub(super) fn check_state(s: &Scheduler, ids: &[TaskId], global_rt: bool) -> Res
             return Err(format!("cpu {c} left with need_resched"));
         }
         let info = s.cpu_info(c);
-        let waiting_fair = info.nr_fair - usize::from(class_of(s, info.current) == Some(Class::Fair));
-        let waiting_idle = info.nr_idle_class - usize::from(class_of(s, info.current) == Some(Class::Idle));
+        let waiting_fair =
+            info.nr_fair - usize::from(class_of(s, info.current) == Some(Class::Fair));
+        let waiting_idle =
+            info.nr_idle_class - usize::from(class_of(s, info.current) == Some(Class::Idle));
         let waiting_rt = info.nr_rt - usize::from(class_of(s, info.current) == Some(Class::Rt));
         let rt_ready = waiting_rt > 0 && !info.rt_throttled;
         match class_of(s, info.current) {
@@ -111,20 +113,27 @@ pub(super) fn check_state(s: &Scheduler, ids: &[TaskId], global_rt: bool) -> Res
                     Class::Rt => false,
                 };
                 if bad {
-                    return Err(format!("cpu {c} runs {class:?} task {} over waiting work: {info:?}", cur.id));
+                    return Err(format!(
+                        "cpu {c} runs {class:?} task {} over waiting work: {info:?}",
+                        cur.id
+                    ));
                 }
             }
         }
     }
     for &id in ids {
         let Some(t) = s.task_info(id) else { continue };
-        let TaskState::Queued(x) = t.state else { continue };
+        let TaskState::Queued(x) = t.state else {
+            continue;
+        };
         if !t.params.policy.is_rt() {
             continue;
         }
         let r = t.params.rank();
         if !s.cpu_info(x).rt_throttled && rank_of(s, s.current(x)) < r {
-            return Err(format!("rt task {id} waits on cpu {x} behind a lower priority"));
+            return Err(format!(
+                "rt task {id} waits on cpu {x} behind a lower priority"
+            ));
         }
         if global_rt {
             for y in t.affinity.iter() {
@@ -157,7 +166,11 @@ pub(super) fn time_in(sim: &Simulator, task: TaskId, from: Nanos, to: Nanos) -> 
 /// Assert `got / want` within `tol` (relative).
 pub(super) fn assert_close(got: f64, want: f64, tol: f64, what: &str) {
     let err = (got / want - 1.0).abs();
-    assert!(err <= tol, "{what}: got {got}, want {want} (error {:.3}%)", err * 100.0);
+    assert!(
+        err <= tol,
+        "{what}: got {got}, want {want} (error {:.3}%)",
+        err * 100.0
+    );
 }
 
 /// Silence "unused" for helpers only some test files use.

@@ -84,7 +84,10 @@ fn random_ops(seed: u64, cpus: usize, cfg: SchedConfig, ops: usize) {
             43..=67 => {
                 let t = s.tick(cpu, now);
                 if let Some(d) = t.deadline {
-                    assert!(t.resched || d > now, "seed {seed} step {step}: deadline {d} <= now {now}");
+                    assert!(
+                        t.resched || d > now,
+                        "seed {seed} step {step}: deadline {d} <= now {now}"
+                    );
                 }
             }
             68..=75 => {
@@ -96,7 +99,8 @@ fn random_ops(seed: u64, cpus: usize, cfg: SchedConfig, ops: usize) {
             }
             84..=90 => {
                 let id = pick(&mut rng, &ids);
-                s.set_affinity(id, random_mask(&mut rng, cpus), now).unwrap();
+                s.set_affinity(id, random_mask(&mut rng, cpus), now)
+                    .unwrap();
             }
             91..=93 => {
                 for m in s.balance(now) {

@@ -17,15 +17,28 @@ fn rt_wake_preempts_by_priority_only() {
     let mut s = sched(1, no_throttle());
     spawn(&mut s, 1, SchedParams::normal(-20), 0);
     s.pick_next(0, 0);
-    s.add_task(2, SchedParams::fifo(10), CpuSet::single(0)).unwrap();
+    s.add_task(2, SchedParams::fifo(10), CpuSet::single(0))
+        .unwrap();
     assert!(s.wake(2, MS).unwrap().unwrap().resched, "RT beats any CFS");
     assert_eq!(s.pick_next(0, MS), Some(2));
-    s.add_task(3, SchedParams::fifo(10), CpuSet::single(0)).unwrap();
-    assert!(!s.wake(3, MS).unwrap().unwrap().resched, "equal priority waits");
-    s.add_task(4, SchedParams::round_robin(9), CpuSet::single(0)).unwrap();
-    assert!(!s.wake(4, MS).unwrap().unwrap().resched, "lower priority waits");
-    s.add_task(5, SchedParams::fifo(11), CpuSet::single(0)).unwrap();
-    assert!(s.wake(5, MS).unwrap().unwrap().resched, "higher priority preempts");
+    s.add_task(3, SchedParams::fifo(10), CpuSet::single(0))
+        .unwrap();
+    assert!(
+        !s.wake(3, MS).unwrap().unwrap().resched,
+        "equal priority waits"
+    );
+    s.add_task(4, SchedParams::round_robin(9), CpuSet::single(0))
+        .unwrap();
+    assert!(
+        !s.wake(4, MS).unwrap().unwrap().resched,
+        "lower priority waits"
+    );
+    s.add_task(5, SchedParams::fifo(11), CpuSet::single(0))
+        .unwrap();
+    assert!(
+        s.wake(5, MS).unwrap().unwrap().resched,
+        "higher priority preempts"
+    );
     assert_eq!(s.pick_next(0, MS), Some(5));
     // POSIX: the preempted task 2 is at the head of priority 10, before 3.
     s.block(5, 2 * MS).unwrap();
@@ -35,7 +48,11 @@ fn rt_wake_preempts_by_priority_only() {
     s.block(3, 4 * MS).unwrap();
     assert_eq!(s.pick_next(0, 4 * MS), Some(4));
     s.block(4, 5 * MS).unwrap();
-    assert_eq!(s.pick_next(0, 5 * MS), Some(1), "CFS only when no RT is runnable");
+    assert_eq!(
+        s.pick_next(0, 5 * MS),
+        Some(1),
+        "CFS only when no RT is runnable"
+    );
 }
 
 #[test]
@@ -51,7 +68,9 @@ fn fifo_runs_until_it_blocks_or_yields() {
                 .run(50 * MS),
         )
         .unwrap();
-    let c = sim.spawn(TaskSpec::hog(SchedParams::normal(-20), 10 * SEC)).unwrap();
+    let c = sim
+        .spawn(TaskSpec::hog(SchedParams::normal(-20), 10 * SEC))
+        .unwrap();
     let b = sim
         .spawn(TaskSpec::hog(SchedParams::fifo(10), SEC).starting_at(MS))
         .unwrap();
@@ -76,9 +95,15 @@ fn fifo_runs_until_it_blocks_or_yields() {
 #[test]
 fn rr_rotates_every_timeslice() {
     let mut sim = simulator(1, no_throttle());
-    let a = sim.spawn(TaskSpec::hog(SchedParams::round_robin(5), SEC)).unwrap();
-    let b = sim.spawn(TaskSpec::hog(SchedParams::round_robin(5), SEC)).unwrap();
-    let c = sim.spawn(TaskSpec::hog(SchedParams::normal(0), SEC)).unwrap();
+    let a = sim
+        .spawn(TaskSpec::hog(SchedParams::round_robin(5), SEC))
+        .unwrap();
+    let b = sim
+        .spawn(TaskSpec::hog(SchedParams::round_robin(5), SEC))
+        .unwrap();
+    let c = sim
+        .spawn(TaskSpec::hog(SchedParams::normal(0), SEC))
+        .unwrap();
     sim.run_until(3 * SEC).unwrap();
     let trace = sim.trace();
     let rr: Vec<&Slice> = trace.iter().filter(|s| s.task != c).collect();
@@ -86,16 +111,22 @@ fn rr_rotates_every_timeslice() {
     for (i, s) in rr.iter().enumerate() {
         let i = i as Nanos;
         assert_eq!((s.start, s.end), (i * 100 * MS, (i + 1) * 100 * MS));
-        assert_eq!(s.task, if i % 2 == 0 { a } else { b });
+        assert_eq!(s.task, [a, b][i as usize % 2]);
     }
-    assert_eq!(time_in(&sim, c, 0, 2 * SEC), 0, "CFS starved without throttling");
+    assert_eq!(
+        time_in(&sim, c, 0, 2 * SEC),
+        0,
+        "CFS starved without throttling"
+    );
     assert_eq!(time_in(&sim, c, 2 * SEC, 3 * SEC), SEC);
 }
 
 #[test]
 fn lone_rr_task_keeps_running() {
     let mut sim = simulator(1, no_throttle());
-    let a = sim.spawn(TaskSpec::hog(SchedParams::round_robin(5), SEC)).unwrap();
+    let a = sim
+        .spawn(TaskSpec::hog(SchedParams::round_robin(5), SEC))
+        .unwrap();
     sim.run_to_completion(10 * SEC).unwrap();
     assert_eq!(slices_of(sim.trace(), a), vec![(0, SEC)]);
 }
@@ -103,8 +134,12 @@ fn lone_rr_task_keeps_running() {
 #[test]
 fn rt_throttling_leaves_cfs_five_percent() {
     let mut sim = simulator(1, SchedConfig::default());
-    let rt = sim.spawn(TaskSpec::hog(SchedParams::fifo(50), 100 * SEC)).unwrap();
-    let cfs = sim.spawn(TaskSpec::hog(SchedParams::normal(0), 100 * SEC)).unwrap();
+    let rt = sim
+        .spawn(TaskSpec::hog(SchedParams::fifo(50), 100 * SEC))
+        .unwrap();
+    let cfs = sim
+        .spawn(TaskSpec::hog(SchedParams::normal(0), 100 * SEC))
+        .unwrap();
     sim.run_until(5 * SEC).unwrap();
     for k in 0..5 {
         let (from, to) = (k * SEC, (k + 1) * SEC);
@@ -135,7 +170,11 @@ fn throttled_cpu_idles_rather_than_run_rt() {
     assert!(t.resched);
     assert!(s.cpu_info(0).rt_throttled);
     assert_eq!(s.pick_next(0, 30 * MS), None);
-    assert_eq!(s.slice_deadline(0), Some(100 * MS), "wake up at the period end");
+    assert_eq!(
+        s.slice_deadline(0),
+        Some(100 * MS),
+        "wake up at the period end"
+    );
     let t = s.tick(0, 100 * MS);
     assert!(t.resched && !s.cpu_info(0).rt_throttled);
     assert_eq!(s.pick_next(0, 100 * MS), Some(1));
@@ -145,7 +184,9 @@ fn throttled_cpu_idles_rather_than_run_rt() {
 #[test]
 fn idle_class_runs_only_when_nothing_else() {
     let mut sim = simulator(1, SchedConfig::default());
-    let idle = sim.spawn(TaskSpec::hog(SchedParams::idle(), 100 * SEC)).unwrap();
+    let idle = sim
+        .spawn(TaskSpec::hog(SchedParams::idle(), 100 * SEC))
+        .unwrap();
     let n = sim
         .spawn(
             TaskSpec::new(SchedParams::normal(19))
@@ -157,7 +198,9 @@ fn idle_class_runs_only_when_nothing_else() {
     sim.set_observer(move |s, _| {
         let info = s.cpu_info(0);
         if info.current == Some(idle) && info.nr_fair > 0 {
-            return Err(format!("idle-class task runs while CFS is runnable: {info:?}"));
+            return Err(format!(
+                "idle-class task runs while CFS is runnable: {info:?}"
+            ));
         }
         Ok(())
     });
@@ -172,8 +215,12 @@ fn idle_class_runs_only_when_nothing_else() {
 #[test]
 fn idle_class_tasks_share_fairly() {
     let mut sim = simulator(1, SchedConfig::default());
-    let a = sim.spawn(TaskSpec::hog(SchedParams::idle(), 100 * SEC)).unwrap();
-    let b = sim.spawn(TaskSpec::hog(SchedParams::idle(), 100 * SEC)).unwrap();
+    let a = sim
+        .spawn(TaskSpec::hog(SchedParams::idle(), 100 * SEC))
+        .unwrap();
+    let b = sim
+        .spawn(TaskSpec::hog(SchedParams::idle(), 100 * SEC))
+        .unwrap();
     sim.run_until(10 * SEC).unwrap();
     let ta = sim.task_stats(a).unwrap().cpu_time as f64;
     let tb = sim.task_stats(b).unwrap().cpu_time as f64;
@@ -192,7 +239,8 @@ fn policy_changes_move_between_classes() {
     assert!(s.need_resched(0));
     assert_eq!(s.pick_next(0, MS), Some(queued));
     // Back to CFS: it reschedules and keeps a sane vruntime.
-    s.set_params(queued, SchedParams::normal(0), 2 * MS).unwrap();
+    s.set_params(queued, SchedParams::normal(0), 2 * MS)
+        .unwrap();
     assert!(s.need_resched(0));
     s.pick_next(0, 2 * MS);
     s.check_invariants().unwrap();

@@ -37,7 +37,9 @@ fn ten_thousand_tasks_run_to_completion() {
     })
     .unwrap();
     let mut rng = Prng::new(10_000);
-    let specs: Vec<TaskSpec> = (0..10_000).map(|_| random_task(&mut rng, 100 * MS)).collect();
+    let specs: Vec<TaskSpec> = (0..10_000)
+        .map(|_| random_task(&mut rng, 100 * MS))
+        .collect();
     let ids: Vec<TaskId> = specs
         .iter()
         .map(|s| sim.spawn(s.clone()).unwrap())
@@ -65,7 +67,10 @@ fn ten_thousand_tasks_run_to_completion() {
     }
     // 8 vCPUs were kept busy: the whole run took little more than the
     // total work spread over them.
-    assert!(end < total / 8 + total / 40 + 200 * MS, "end {end} total {total}");
+    assert!(
+        end < total / 8 + total / 40 + 200 * MS,
+        "end {end} total {total}"
+    );
     assert!(elapsed.as_secs() < 30, "took {elapsed:?}");
 }
 
@@ -119,7 +124,10 @@ fn invariants_hold_with_rt_throttling() {
         ids.push(sim.spawn(spec).unwrap());
     }
     let cfs: Vec<TaskId> = (0..3)
-        .map(|_| sim.spawn(TaskSpec::hog(SchedParams::normal(0), SEC)).unwrap())
+        .map(|_| {
+            sim.spawn(TaskSpec::hog(SchedParams::normal(0), SEC))
+                .unwrap()
+        })
         .collect();
     ids.extend(&cfs);
     let check_ids = ids.clone();

@@ -9,7 +9,8 @@ fn balance_spreads_2n_tasks_over_n_cpus() {
     let mut s = sched(n, SchedConfig::default());
     let ids: Vec<TaskId> = (1..=2 * n as TaskId).collect();
     for &id in &ids {
-        s.add_task(id, SchedParams::normal(0), CpuSet::single(0)).unwrap();
+        s.add_task(id, SchedParams::normal(0), CpuSet::single(0))
+            .unwrap();
         s.wake(id, 0).unwrap();
     }
     settle(&mut s, 0);
@@ -17,7 +18,11 @@ fn balance_spreads_2n_tasks_over_n_cpus() {
     for &id in &ids {
         s.set_affinity(id, CpuSet::first_n(n), MS).unwrap();
     }
-    assert_eq!(s.cpu_info(0).nr_running, 2 * n, "widening alone moves nothing");
+    assert_eq!(
+        s.cpu_info(0).nr_running,
+        2 * n,
+        "widening alone moves nothing"
+    );
     let moves = s.balance(MS);
     assert_eq!(moves.len(), 2 * n - 2);
     assert!(moves.iter().all(|m| m.from == 0 && m.to != 0));
@@ -61,7 +66,8 @@ fn wake_placement_prefers_idle_then_previous() {
     spawn(&mut s, 1, SchedParams::normal(0), 0);
     settle(&mut s, 0);
     let c1 = s.task_info(1).unwrap().cpu;
-    s.add_task(2, SchedParams::normal(0), CpuSet::first_n(2)).unwrap();
+    s.add_task(2, SchedParams::normal(0), CpuSet::first_n(2))
+        .unwrap();
     let r = s.wake(2, 0).unwrap().unwrap();
     assert_ne!(r.cpu, c1, "new task goes to the idle cpu");
     assert!(r.resched);
@@ -78,7 +84,8 @@ fn wake_placement_prefers_idle_then_previous() {
     s.block(2, 3 * MS).unwrap();
     settle(&mut s, 3 * MS);
     for id in [3, 4, 5] {
-        s.add_task(id, SchedParams::normal(0), CpuSet::single(1 - c1)).unwrap();
+        s.add_task(id, SchedParams::normal(0), CpuSet::single(1 - c1))
+            .unwrap();
         s.wake(id, 3 * MS).unwrap();
     }
     settle(&mut s, 3 * MS);
@@ -93,7 +100,8 @@ fn wake_placement_prefers_idle_then_previous() {
 fn affinity_changes_move_queued_and_running_tasks() {
     let mut s = sched(2, SchedConfig::default());
     for id in [1, 2] {
-        s.add_task(id, SchedParams::normal(0), CpuSet::single(0)).unwrap();
+        s.add_task(id, SchedParams::normal(0), CpuSet::single(0))
+            .unwrap();
         s.wake(id, 0).unwrap();
     }
     settle(&mut s, 0);
@@ -117,7 +125,8 @@ fn affinity_changes_move_queued_and_running_tasks() {
 fn idle_cpu_pulls_from_the_busiest() {
     let mut s = sched(2, SchedConfig::default());
     for id in 1..=3 {
-        s.add_task(id, SchedParams::normal(0), CpuSet::single(0)).unwrap();
+        s.add_task(id, SchedParams::normal(0), CpuSet::single(0))
+            .unwrap();
         s.wake(id, 0).unwrap();
         s.set_affinity(id, CpuSet::first_n(2), 0).unwrap();
     }
@@ -133,25 +142,32 @@ fn rt_tasks_are_pushed_and_pulled_to_lower_priority_cpus() {
     let mut s = sched(2, no_throttle());
     let all = CpuSet::first_n(2);
     // cpu 0: FIFO 10 (task 1); cpu 1: CFS (task 2).
-    s.add_task(1, SchedParams::fifo(10), CpuSet::single(0)).unwrap();
+    s.add_task(1, SchedParams::fifo(10), CpuSet::single(0))
+        .unwrap();
     s.wake(1, 0).unwrap();
-    s.add_task(2, SchedParams::normal(0), CpuSet::single(1)).unwrap();
+    s.add_task(2, SchedParams::normal(0), CpuSet::single(1))
+        .unwrap();
     s.wake(2, 0).unwrap();
     settle(&mut s, 0);
     s.set_affinity(1, all, 0).unwrap();
     // FIFO 60 pinned to cpu 0 preempts task 1, which is pushed to cpu 1.
-    s.add_task(3, SchedParams::fifo(60), CpuSet::single(0)).unwrap();
+    s.add_task(3, SchedParams::fifo(60), CpuSet::single(0))
+        .unwrap();
     s.wake(3, MS).unwrap();
     settle(&mut s, MS);
     assert_eq!(s.current(0), Some(3));
     assert_eq!(s.current(1), Some(1));
     check_state(&s, &[1, 2, 3], true).unwrap();
     // FIFO 70 pinned to cpu 1 preempts task 1 there; task 1 must wait.
-    s.add_task(4, SchedParams::fifo(70), CpuSet::single(1)).unwrap();
+    s.add_task(4, SchedParams::fifo(70), CpuSet::single(1))
+        .unwrap();
     s.wake(4, 2 * MS).unwrap();
     settle(&mut s, 2 * MS);
     assert_eq!(s.current(1), Some(4));
-    assert!(matches!(s.task_info(1).unwrap().state, TaskState::Queued(_)));
+    assert!(matches!(
+        s.task_info(1).unwrap().state,
+        TaskState::Queued(_)
+    ));
     // Task 3 blocks: cpu 0 pulls task 1 rather than idle or run CFS.
     s.block(3, 3 * MS).unwrap();
     settle(&mut s, 3 * MS);
