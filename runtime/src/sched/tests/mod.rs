@@ -172,7 +172,3 @@ pub(super) fn assert_close(got: f64, want: f64, tol: f64, what: &str) {
         err * 100.0
     );
 }
-
-/// Silence "unused" for helpers only some test files use.
-#[allow(dead_code)]
-fn _uses(_: CpuId) {}
