@@ -256,7 +256,7 @@ pub(crate) const MREMAP_FLAGS: Xlat = &[
 ];
 pub(crate) const MREMAP_FIXED: u64 = 2;
 
-pub(crate) const MSYNC_FLAGS: Xlat = &[(1, "MS_ASYNC"), (2, "MS_INVALIDATE"), (4, "MS_SYNC")];
+pub(crate) const MSYNC_FLAGS: Xlat = &[(1, "MS_ASYNC"), (4, "MS_SYNC"), (2, "MS_INVALIDATE")];
 
 pub(crate) const MADVISE_ADVICE: Xlat = &[
     (0, "MADV_NORMAL"),
