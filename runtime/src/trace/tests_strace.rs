@@ -11,7 +11,10 @@ fn mask(s: &str) -> String {
     let mut i = 0;
     while i < b.len() {
         if b[i..].starts_with(b"0x") {
-            let len = b[i + 2..].iter().take_while(|c| c.is_ascii_hexdigit()).count();
+            let len = b[i + 2..]
+                .iter()
+                .take_while(|c| c.is_ascii_hexdigit())
+                .count();
             if len >= 7 {
                 out.push_str("0x");
                 out.push_str(&"X".repeat(len));
@@ -43,7 +46,10 @@ fn stat_buf(mode: u32, size: u64, rdev: u64) -> Vec<u8> {
 }
 
 fn sigaction_buf(handler: u64, flags: u64, restorer: u64, mask: u64) -> Vec<u8> {
-    [handler, flags, restorer, mask].iter().flat_map(|x| x.to_le_bytes()).collect()
+    [handler, flags, restorer, mask]
+        .iter()
+        .flat_map(|x| x.to_le_bytes())
+        .collect()
 }
 
 #[test]
@@ -80,7 +86,11 @@ fn dynamic_loader_startup() {
     );
     check(
         &m,
-        ev(n::MMAP, &[0, 8192, 3, 0x22, NEG1, 0], R::Ok(0x7fe1_62a1_8000)),
+        ev(
+            n::MMAP,
+            &[0, 8192, 3, 0x22, NEG1, 0],
+            R::Ok(0x7fe1_62a1_8000),
+        ),
         "mmap(NULL, 8192, PROT_READ|PROT_WRITE, MAP_PRIVATE|MAP_ANONYMOUS, -1, 0) = 0x7fe162a18000",
     );
     let preload = m.str("/etc/ld.so.preload");
@@ -89,7 +99,11 @@ fn dynamic_loader_startup() {
         ev(n::ACCESS, &[preload, 4], R::Err(2)),
         r#"access("/etc/ld.so.preload", R_OK)      = -1 ENOENT (No such file or directory)"#,
     );
-    check(&m, ev(n::BRK, &[0], R::Ok(0x55dc_7896_2000)), "brk(NULL)                               = 0x55dc78962000");
+    check(
+        &m,
+        ev(n::BRK, &[0], R::Ok(0x55dc_7896_2000)),
+        "brk(NULL)                               = 0x55dc78962000",
+    );
     check(
         &m,
         ev(n::ARCH_PRCTL, &[0x1002, 0x7fef_c835_b740], R::Ok(0)),
@@ -126,7 +140,11 @@ fn dynamic_loader_startup() {
         ev(n::MUNMAP, &[0x7fef_c854_0000, 33699], R::Ok(0)),
         "munmap(0x7fefc8540000, 33699)           = 0",
     );
-    check(&m, ev(n::EXIT_GROUP, &[7], R::NoRet), "exit_group(7)                           = ?");
+    check(
+        &m,
+        ev(n::EXIT_GROUP, &[7], R::NoRet),
+        "exit_group(7)                           = ?",
+    );
 }
 
 #[test]
@@ -173,8 +191,16 @@ fn file_io() {
         r#"write(3, "0123456789abcdefghijklmnopqrstuv", 32) = 32"#,
     );
     let s = m.bytes(b"\x011\x022\n");
-    check(&m, ev(n::WRITE, &[3, s, 5], R::Ok(5)), r#"write(3, "\0011\0022\n", 5)             = 5"#);
-    check(&m, ev(n::WRITE, &[3, 0, 0], R::Ok(0)), "write(3, NULL, 0)                       = 0");
+    check(
+        &m,
+        ev(n::WRITE, &[3, s, 5], R::Ok(5)),
+        r#"write(3, "\0011\0022\n", 5)             = 5"#,
+    );
+    check(
+        &m,
+        ev(n::WRITE, &[3, 0, 0], R::Ok(0)),
+        "write(3, NULL, 0)                       = 0",
+    );
     check(
         &m,
         ev(n::WRITE, &[3, 1, 10], R::Err(14)),
@@ -191,7 +217,11 @@ fn file_io() {
         r#"openat(AT_FDCWD, "/tmp/stw/data.txt", O_RDWR|O_APPEND|__O_TMPFILE, 000) = -1 EINVAL (Invalid argument)"#,
     );
     let b = m.bytes(b"hello\n\t\"qu");
-    check(&m, ev(n::READ, &[3, b, 10], R::Ok(10)), r#"read(3, "hello\n\t\"qu", 10)            = 10"#);
+    check(
+        &m,
+        ev(n::READ, &[3, b, 10], R::Ok(10)),
+        r#"read(3, "hello\n\t\"qu", 10)            = 10"#,
+    );
     let mut bytes = b"oted\" back\\slash \x01\x7f\xff end\0\0\0\x000123".to_vec();
     bytes.resize(111, b'z');
     let b = m.bytes(&bytes);
@@ -206,8 +236,16 @@ fn file_io() {
         "read(99, 0x7ffebeddfdd0, 10)            = -1 EBADF (Bad file descriptor)",
     );
     let b = m.bytes(b"llo\n\t");
-    check(&m, ev(n::PREAD64, &[3, b, 5, 2], R::Ok(5)), r#"pread64(3, "llo\n\t", 5, 2)             = 5"#);
-    check(&m, ev(n::LSEEK, &[3, NEG1, 2], R::Ok(120)), "lseek(3, -1, SEEK_END)                  = 120");
+    check(
+        &m,
+        ev(n::PREAD64, &[3, b, 5, 2], R::Ok(5)),
+        r#"pread64(3, "llo\n\t", 5, 2)             = 5"#,
+    );
+    check(
+        &m,
+        ev(n::LSEEK, &[3, NEG1, 2], R::Ok(120)),
+        "lseek(3, -1, SEEK_END)                  = 120",
+    );
     check(
         &m,
         ev(n::LSEEK, &[0, 0, 7], R::Err(22)),
@@ -229,7 +267,11 @@ fn file_io() {
         r#"writev(4, [{iov_base="hello", iov_len=5}, {iov_base=" world\n", iov_len=7}], 2) = 12"#,
     );
     let cwd = m.str("/tmp/stw");
-    check(&m, ev(n::GETCWD, &[cwd, 256], R::Ok(9)), r#"getcwd("/tmp/stw", 256)                 = 9"#);
+    check(
+        &m,
+        ev(n::GETCWD, &[cwd, 256], R::Ok(9)),
+        r#"getcwd("/tmp/stw", 256)                 = 9"#,
+    );
     let exe = m.str("/proc/self/exe");
     let link = m.bytes(b"/tmp/stw/progXXXXXX");
     check(
@@ -240,7 +282,11 @@ fn file_io() {
     let ne = m.str("/nonexistent");
     check(
         &m,
-        ev(n::READLINKAT, &[AT_FDCWD, ne, 0x7ffe_bedd_fdd0, 256], R::Err(2)),
+        ev(
+            n::READLINKAT,
+            &[AT_FDCWD, ne, 0x7ffe_bedd_fdd0, 256],
+            R::Err(2),
+        ),
         r#"readlinkat(AT_FDCWD, "/nonexistent", 0x7ffebeddfdd0, 256) = -1 ENOENT (No such file or directory)"#,
     );
     let mut dents = vec![0u8; 256];
@@ -275,7 +321,11 @@ fn stat_family() {
     let empty = m.str("");
     check(
         &m,
-        ev(n::NEWFSTATAT, &[1234, empty, 0x7ffe_bedd_fd20, 0x1000], R::Err(9)),
+        ev(
+            n::NEWFSTATAT,
+            &[1234, empty, 0x7ffe_bedd_fd20, 0x1000],
+            R::Err(9),
+        ),
         r#"newfstatat(1234, "", 0x7ffebeddfd20, AT_EMPTY_PATH) = -1 EBADF (Bad file descriptor)"#,
     );
     let long = m.str("/tmp/stw/abcdefghijklmnopqrstuvwxyz012");
@@ -327,9 +377,17 @@ fn open_flags_and_paths() {
         ev(n::OPEN, &[p32, 0], R::Err(2)),
         r#"open("/tmp/stw/abcdefghijklmnopqrstuvw", O_RDONLY) = -1 ENOENT (No such file or directory)"#,
     );
-    check(&m, ev(n::OPEN, &[1, 0], R::Err(14)), "open(0x1, O_RDONLY)                     = -1 EFAULT (Bad address)");
+    check(
+        &m,
+        ev(n::OPEN, &[1, 0], R::Err(14)),
+        "open(0x1, O_RDONLY)                     = -1 EFAULT (Bad address)",
+    );
     let x = m.str("/tmp/x");
-    check(&m, ev(n::OPEN, &[x, 0x1000_0000], R::Ok(3)), r#"open("/tmp/x", O_RDONLY|0x10000000)     = 3"#);
+    check(
+        &m,
+        ev(n::OPEN, &[x, 0x1000_0000], R::Ok(3)),
+        r#"open("/tmp/x", O_RDONLY|0x10000000)     = 3"#,
+    );
     check(
         &m,
         ev(n::OPEN, &[x, 0x1000_0040, 0o755], R::Ok(4)),
@@ -364,10 +422,26 @@ fn open_flags_and_paths() {
         ev(n::MKDIR, &[zz, 0o4755], R::Err(17)),
         r#"mkdir("/tmp/stw/zz", 04755)             = -1 EEXIST (File exists)"#,
     );
-    check(&m, ev(n::MKDIR, &[zz, 0o7], R::Err(17)), r#"mkdir("/tmp/stw/zz", 007)               = -1 EEXIST (File exists)"#);
-    check(&m, ev(n::MKDIRAT, &[AT_FDCWD, zz, 0], R::Ok(0)), r#"mkdirat(AT_FDCWD, "/tmp/stw/zz", 000)   = 0"#);
-    check(&m, ev(n::FCHMOD, &[99, 0o644], R::Err(9)), "fchmod(99, 0644)                        = -1 EBADF (Bad file descriptor)");
-    check(&m, ev(n::UMASK, &[0o22], R::Ok(0o22)), "umask(022)                              = 022");
+    check(
+        &m,
+        ev(n::MKDIR, &[zz, 0o7], R::Err(17)),
+        r#"mkdir("/tmp/stw/zz", 007)               = -1 EEXIST (File exists)"#,
+    );
+    check(
+        &m,
+        ev(n::MKDIRAT, &[AT_FDCWD, zz, 0], R::Ok(0)),
+        r#"mkdirat(AT_FDCWD, "/tmp/stw/zz", 000)   = 0"#,
+    );
+    check(
+        &m,
+        ev(n::FCHMOD, &[99, 0o644], R::Err(9)),
+        "fchmod(99, 0644)                        = -1 EBADF (Bad file descriptor)",
+    );
+    check(
+        &m,
+        ev(n::UMASK, &[0o22], R::Ok(0o22)),
+        "umask(022)                              = 022",
+    );
     check(
         &m,
         ev(n::CLOSE_RANGE, &[3, 0xffff_ffff, 0], R::Ok(0)),
@@ -383,28 +457,68 @@ fn descriptors() {
         ev(n::FCNTL, &[3, 3], R::Ok(0x8000)),
         "fcntl(3, F_GETFL)                       = 0x8000 (flags O_RDONLY|O_LARGEFILE)",
     );
-    check(&m, ev(n::FCNTL, &[3, 2, 1], R::Ok(0)), "fcntl(3, F_SETFD, FD_CLOEXEC)           = 0");
-    check(&m, ev(n::FCNTL, &[3, 1030, 10], R::Ok(11)), "fcntl(3, F_DUPFD_CLOEXEC, 10)           = 11");
+    check(
+        &m,
+        ev(n::FCNTL, &[3, 2, 1], R::Ok(0)),
+        "fcntl(3, F_SETFD, FD_CLOEXEC)           = 0",
+    );
+    check(
+        &m,
+        ev(n::FCNTL, &[3, 1030, 10], R::Ok(11)),
+        "fcntl(3, F_DUPFD_CLOEXEC, 10)           = 11",
+    );
     check(
         &m,
         ev(n::FCNTL, &[0, 4, 0o6000], R::Ok(0)),
         "fcntl(0, F_SETFL, O_RDONLY|O_APPEND|O_NONBLOCK) = 0",
     );
-    check(&m, ev(n::FCNTL, &[0, 1], R::Ok(0)), "fcntl(0, F_GETFD)                       = 0");
+    check(
+        &m,
+        ev(n::FCNTL, &[0, 1], R::Ok(0)),
+        "fcntl(0, F_GETFD)                       = 0",
+    );
     check(
         &m,
         ev(n::FCNTL, &[0, 1234, 0x7f45_0778_f829], R::Err(22)),
         "fcntl(0, 0x4d2 /* F_??? */, 0x7f450778f829) = -1 EINVAL (Invalid argument)",
     );
     let fds = m.u32s(&[3, 4]);
-    check(&m, ev(n::PIPE2, &[fds, 0o2000000], R::Ok(0)), "pipe2([3, 4], O_CLOEXEC)                = 0");
-    check(&m, ev(n::PIPE2, &[1, 0o4000], R::Err(14)), "pipe2(0x1, O_NONBLOCK)                  = -1 EFAULT (Bad address)");
+    check(
+        &m,
+        ev(n::PIPE2, &[fds, 0o2000000], R::Ok(0)),
+        "pipe2([3, 4], O_CLOEXEC)                = 0",
+    );
+    check(
+        &m,
+        ev(n::PIPE2, &[1, 0o4000], R::Err(14)),
+        "pipe2(0x1, O_NONBLOCK)                  = -1 EFAULT (Bad address)",
+    );
     let fds = m.u32s(&[5, 6]);
-    check(&m, ev(n::PIPE, &[fds], R::Ok(0)), "pipe([5, 6])                            = 0");
-    check(&m, ev(n::DUP, &[3], R::Ok(5)), "dup(3)                                  = 5");
-    check(&m, ev(n::DUP2, &[3, 20], R::Ok(20)), "dup2(3, 20)                             = 20");
-    check(&m, ev(n::DUP3, &[3, 21, 0o2000000], R::Ok(21)), "dup3(3, 21, O_CLOEXEC)                  = 21");
-    check(&m, ev(n::DUP3, &[99, 100, 0], R::Err(9)), "dup3(99, 100, 0)                        = -1 EBADF (Bad file descriptor)");
+    check(
+        &m,
+        ev(n::PIPE, &[fds], R::Ok(0)),
+        "pipe([5, 6])                            = 0",
+    );
+    check(
+        &m,
+        ev(n::DUP, &[3], R::Ok(5)),
+        "dup(3)                                  = 5",
+    );
+    check(
+        &m,
+        ev(n::DUP2, &[3, 20], R::Ok(20)),
+        "dup2(3, 20)                             = 20",
+    );
+    check(
+        &m,
+        ev(n::DUP3, &[3, 21, 0o2000000], R::Ok(21)),
+        "dup3(3, 21, O_CLOEXEC)                  = 21",
+    );
+    check(
+        &m,
+        ev(n::DUP3, &[99, 100, 0], R::Err(9)),
+        "dup3(99, 100, 0)                        = -1 EBADF (Bad file descriptor)",
+    );
     let pfd = m.bytes(&[3, 0, 0, 0, 1, 0, 1, 0, 4, 0, 0, 0, 5, 0, 4, 0]);
     check(
         &m,
@@ -417,7 +531,11 @@ fn descriptors() {
 fn memory_management() {
     let mut m = Mem::new();
     let a = 0x7fef_c854_7000;
-    check(&m, ev(n::MPROTECT, &[a, 4096, 0], R::Ok(0)), "mprotect(0x7fefc8547000, 4096, PROT_NONE) = 0");
+    check(
+        &m,
+        ev(n::MPROTECT, &[a, 4096, 0], R::Ok(0)),
+        "mprotect(0x7fefc8547000, 4096, PROT_NONE) = 0",
+    );
     check(
         &m,
         ev(n::MADVISE, &[a, 4096, 4], R::Ok(0)),
@@ -429,21 +547,37 @@ fn memory_management() {
         "madvise(0x7fefc8547000, 4096, 0x3039 /* MADV_??? */) = -1 EINVAL (Invalid argument)",
     );
     let vec = m.bytes(&[0, 0]);
-    check(&m, ev(n::MINCORE, &[a, 8192, vec], R::Ok(0)), "mincore(0x7fefc8547000, 8192, [0, 0])   = 0");
+    check(
+        &m,
+        ev(n::MINCORE, &[a, 8192, vec], R::Ok(0)),
+        "mincore(0x7fefc8547000, 8192, [0, 0])   = 0",
+    );
     check(
         &m,
         ev(n::MSYNC, &[a, 4096, 6], R::Ok(0)),
         "msync(0x7fefc8547000, 4096, MS_SYNC|MS_INVALIDATE) = 0",
     );
-    check(&m, ev(n::MSYNC, &[0, 0, 0x80], R::Err(22)), "msync(NULL, 0, 0x80 /* MS_??? */)       = -1 EINVAL (Invalid argument)");
     check(
         &m,
-        ev(n::MREMAP, &[0x7fe2_7d6c_5000, 8192, 16384, 1], R::Ok(0x7fe2_7d6c_1000)),
+        ev(n::MSYNC, &[0, 0, 0x80], R::Err(22)),
+        "msync(NULL, 0, 0x80 /* MS_??? */)       = -1 EINVAL (Invalid argument)",
+    );
+    check(
+        &m,
+        ev(
+            n::MREMAP,
+            &[0x7fe2_7d6c_5000, 8192, 16384, 1],
+            R::Ok(0x7fe2_7d6c_1000),
+        ),
         "mremap(0x7fe27d6c5000, 8192, 16384, MREMAP_MAYMOVE) = 0x7fe27d6c1000",
     );
     check(
         &m,
-        ev(n::MREMAP, &[0x7fe2_7d6c_1000, 16384, 4096, 0], R::Ok(0x7fe2_7d6c_1000)),
+        ev(
+            n::MREMAP,
+            &[0x7fe2_7d6c_1000, 16384, 4096, 0],
+            R::Ok(0x7fe2_7d6c_1000),
+        ),
         "mremap(0x7fe27d6c1000, 16384, 4096, 0)  = 0x7fe27d6c1000",
     );
     check(
@@ -519,7 +653,11 @@ fn time_and_limits() {
         "clock_gettime(0xfffffffa /* CLOCK_??? */, {tv_sec=0, tv_nsec=4099883}) = 0",
     );
     let one = m.u64s(&[0, 1]);
-    check(&m, ev(n::CLOCK_GETRES, &[0, one], R::Ok(0)), "clock_getres(CLOCK_REALTIME, {tv_sec=0, tv_nsec=1}) = 0");
+    check(
+        &m,
+        ev(n::CLOCK_GETRES, &[0, one], R::Ok(0)),
+        "clock_getres(CLOCK_REALTIME, {tv_sec=0, tv_nsec=1}) = 0",
+    );
     let req = m.u64s(&[0, 1000]);
     check(
         &m,
@@ -548,14 +686,24 @@ fn time_and_limits() {
 #[test]
 fn signals() {
     let mut m = Mem::new();
-    let act = m.bytes(&sigaction_buf(0x55dc_5286_d4c9, 0x1400_0000, 0x7fef_c839_a050, 0));
+    let act = m.bytes(&sigaction_buf(
+        0x55dc_5286_d4c9,
+        0x1400_0000,
+        0x7fef_c839_a050,
+        0,
+    ));
     check(
         &m,
         ev(n::RT_SIGACTION, &[2, act, 0, 8], R::Ok(0)),
         "rt_sigaction(SIGINT, {sa_handler=0x55dc5286d4c9, sa_mask=[], sa_flags=SA_RESTORER|SA_RESTART, sa_restorer=0x7fefc839a050}, NULL, 8) = 0",
     );
     let mask = (1u64 << 9) | (1 << 14);
-    let act = m.bytes(&sigaction_buf(0x55dc_5286_d4c9, 0x4c00_0004, 0x7fef_c839_a050, mask));
+    let act = m.bytes(&sigaction_buf(
+        0x55dc_5286_d4c9,
+        0x4c00_0004,
+        0x7fef_c839_a050,
+        mask,
+    ));
     let old = m.bytes(&sigaction_buf(0, 0, 0, 0));
     check(
         &m,
@@ -568,14 +716,27 @@ fn signals() {
         ev(n::RT_SIGACTION, &[13, act, 0, 8], R::Ok(0)),
         "rt_sigaction(SIGPIPE, {sa_handler=SIG_IGN, sa_mask=[], sa_flags=SA_RESTORER, sa_restorer=0x7fefc839a050}, NULL, 8) = 0",
     );
-    let act = m.bytes(&sigaction_buf(0x7fe3_ec28_d720, 0x1c00_0004, 0x7fe3_ec24_3050, 0));
+    let act = m.bytes(&sigaction_buf(
+        0x7fe3_ec28_d720,
+        0x1c00_0004,
+        0x7fe3_ec24_3050,
+        0,
+    ));
     check(
         &m,
         ev(n::RT_SIGACTION, &[33, act, 0, 8], R::Ok(0)),
         "rt_sigaction(SIGRT_1, {sa_handler=0x7fe3ec28d720, sa_mask=[], sa_flags=SA_RESTORER|SA_ONSTACK|SA_RESTART|SA_SIGINFO, sa_restorer=0x7fe3ec243050}, NULL, 8) = 0",
     );
-    check(&m, ev(n::RT_SIGACTION, &[65, 0, 0, 8], R::Err(22)), "rt_sigaction(65, NULL, NULL, 8)         = -1 EINVAL (Invalid argument)");
-    check(&m, ev(n::RT_SIGACTION, &[17, 1, 0, 8], R::Err(14)), "rt_sigaction(SIGCHLD, 0x1, NULL, 8)     = -1 EFAULT (Bad address)");
+    check(
+        &m,
+        ev(n::RT_SIGACTION, &[65, 0, 0, 8], R::Err(22)),
+        "rt_sigaction(65, NULL, NULL, 8)         = -1 EINVAL (Invalid argument)",
+    );
+    check(
+        &m,
+        ev(n::RT_SIGACTION, &[17, 1, 0, 8], R::Err(14)),
+        "rt_sigaction(SIGCHLD, 0x1, NULL, 8)     = -1 EFAULT (Bad address)",
+    );
     let chld = m.u64s(&[1 << 16]);
     let empty = m.u64s(&[0]);
     check(
@@ -611,10 +772,26 @@ fn signals() {
         ev(n::RT_SIGPROCMASK, &[0, 1, 0, 8], R::Err(14)),
         "rt_sigprocmask(SIG_BLOCK, 0x1, NULL, 8) = -1 EFAULT (Bad address)",
     );
-    check(&m, ev(n::KILL, &[0x7fff_ffff, 109], R::Err(3)), "kill(2147483647, 109)                   = -1 ESRCH (No such process)");
-    check(&m, ev(n::KILL, &[0x7fff_ffff, 40], R::Err(3)), "kill(2147483647, SIGRT_8)               = -1 ESRCH (No such process)");
-    check(&m, ev(n::KILL, &[5038, 12], R::Ok(0)), "kill(5038, SIGUSR2)                     = 0");
-    check(&m, ev(n::KILL, &[5038, 0], R::Ok(0)), "kill(5038, 0)                           = 0");
+    check(
+        &m,
+        ev(n::KILL, &[0x7fff_ffff, 109], R::Err(3)),
+        "kill(2147483647, 109)                   = -1 ESRCH (No such process)",
+    );
+    check(
+        &m,
+        ev(n::KILL, &[0x7fff_ffff, 40], R::Err(3)),
+        "kill(2147483647, SIGRT_8)               = -1 ESRCH (No such process)",
+    );
+    check(
+        &m,
+        ev(n::KILL, &[5038, 12], R::Ok(0)),
+        "kill(5038, SIGUSR2)                     = 0",
+    );
+    check(
+        &m,
+        ev(n::KILL, &[5038, 0], R::Ok(0)),
+        "kill(5038, 0)                           = 0",
+    );
     let mut e = ev(n::TGKILL, &[5040, 5040, 11], R::Ok(0));
     e.tid = 5040;
     assert_eq!(
@@ -627,7 +804,11 @@ fn signals() {
 fn futexes() {
     let m = Mem::new();
     let f = 0x7ffe_bedd_f6dc;
-    check(&m, ev(n::FUTEX, &[f, 129, 1], R::Ok(0)), "futex(0x7ffebeddf6dc, FUTEX_WAKE_PRIVATE, 1) = 0");
+    check(
+        &m,
+        ev(n::FUTEX, &[f, 129, 1], R::Ok(0)),
+        "futex(0x7ffebeddf6dc, FUTEX_WAKE_PRIVATE, 1) = 0",
+    );
     check(
         &m,
         ev(n::FUTEX, &[f, 0, 1, 0], R::Err(11)),
@@ -664,23 +845,42 @@ fn system_info() {
     u[..5].copy_from_slice(b"Linux");
     u[65..67].copy_from_slice(b"vm");
     let u = m.bytes(&u);
-    check(&m, ev(n::UNAME, &[u], R::Ok(0)), r#"uname({sysname="Linux", nodename="vm", ...}) = 0"#);
+    check(
+        &m,
+        ev(n::UNAME, &[u], R::Ok(0)),
+        r#"uname({sysname="Linux", nodename="vm", ...}) = 0"#,
+    );
     let r = m.bytes(&[0xf9, 0x92, 0x5a, 0xf3, 0x1e, 0x2b, 0x89, 0xe7]);
     check(
         &m,
         ev(n::GETRANDOM, &[r, 8, 1], R::Ok(8)),
         r#"getrandom("\xf9\x92\x5a\xf3\x1e\x2b\x89\xe7", 8, GRND_NONBLOCK) = 8"#,
     );
-    check(&m, ev(n::GETRANDOM, &[0, 0, 0], R::Ok(0)), "getrandom(NULL, 0, 0)                   = 0");
+    check(
+        &m,
+        ev(n::GETRANDOM, &[0, 0, 0], R::Ok(0)),
+        "getrandom(NULL, 0, 0)                   = 0",
+    );
     check(
         &m,
         ev(n::GETRANDOM, &[0x7ffe_6971_8130, 4, 0x86], R::Err(22)),
         "getrandom(0x7ffe69718130, 4, GRND_RANDOM|GRND_INSECURE|0x80) = -1 EINVAL (Invalid argument)",
     );
-    let mut si: Vec<u8> = [323u64, 7392, 13408, 5920, 25276063744, 24737366016, 9097216, 4624384, 0, 0]
-        .iter()
-        .flat_map(|x| x.to_le_bytes())
-        .collect();
+    let mut si: Vec<u8> = [
+        323u64,
+        7392,
+        13408,
+        5920,
+        25276063744,
+        24737366016,
+        9097216,
+        4624384,
+        0,
+        0,
+    ]
+    .iter()
+    .flat_map(|x| x.to_le_bytes())
+    .collect();
     si.extend_from_slice(&89u16.to_le_bytes());
     si.resize(104, 0);
     si.extend_from_slice(&1u32.to_le_bytes());
@@ -694,30 +894,58 @@ fn system_info() {
     let mut cpus = vec![0u8; 128];
     cpus[0] = 3;
     let cpus = m.bytes(&cpus);
-    check(&m, ev(n::SCHED_GETAFFINITY, &[0, 128, cpus], R::Ok(32)), "sched_getaffinity(0, 128, [0 1])        = 32");
+    check(
+        &m,
+        ev(n::SCHED_GETAFFINITY, &[0, 128, cpus], R::Ok(32)),
+        "sched_getaffinity(0, 128, [0 1])        = 32",
+    );
     check(
         &m,
         ev(n::SCHED_GETAFFINITY, &[0, 8, 0], R::Err(14)),
         "sched_getaffinity(0, 8, NULL)           = -1 EFAULT (Bad address)",
     );
     let name = m.str("myname");
-    check(&m, ev(n::PRCTL, &[15, name], R::Ok(0)), r#"prctl(PR_SET_NAME, "myname")            = 0"#);
-    check(&m, ev(n::PRCTL, &[3], R::Ok(1)), "prctl(PR_GET_DUMPABLE)                  = 1 (SUID_DUMP_USER)");
-    check(&m, ev(n::PRCTL, &[1, 9], R::Ok(0)), "prctl(PR_SET_PDEATHSIG, SIGKILL)        = 0");
+    check(
+        &m,
+        ev(n::PRCTL, &[15, name], R::Ok(0)),
+        r#"prctl(PR_SET_NAME, "myname")            = 0"#,
+    );
+    check(
+        &m,
+        ev(n::PRCTL, &[3], R::Ok(1)),
+        "prctl(PR_GET_DUMPABLE)                  = 1 (SUID_DUMP_USER)",
+    );
+    check(
+        &m,
+        ev(n::PRCTL, &[1, 9], R::Ok(0)),
+        "prctl(PR_SET_PDEATHSIG, SIGKILL)        = 0",
+    );
     check(
         &m,
         ev(n::PRCTL, &[12345, 1, 2, 3, 4], R::Err(22)),
         "prctl(0x3039 /* PR_??? */, 0x1, 0x2, 0x3, 0x4) = -1 EINVAL (Invalid argument)",
     );
     let fs = m.u64s(&[0x7fef_c835_b740]);
-    check(&m, ev(n::ARCH_PRCTL, &[0x1003, fs], R::Ok(0)), "arch_prctl(ARCH_GET_FS, [0x7fefc835b740]) = 0");
-    check(&m, ev(n::ARCH_PRCTL, &[0x1001, 0x1000], R::Ok(0)), "arch_prctl(ARCH_SET_GS, 0x1000)         = 0");
+    check(
+        &m,
+        ev(n::ARCH_PRCTL, &[0x1003, fs], R::Ok(0)),
+        "arch_prctl(ARCH_GET_FS, [0x7fefc835b740]) = 0",
+    );
+    check(
+        &m,
+        ev(n::ARCH_PRCTL, &[0x1001, 0x1000], R::Ok(0)),
+        "arch_prctl(ARCH_SET_GS, 0x1000)         = 0",
+    );
     check(
         &m,
         ev(n::ARCH_PRCTL, &[0x9999, 0x1000], R::Err(22)),
         "arch_prctl(0x9999 /* ARCH_??? */, 0x1000) = -1 EINVAL (Invalid argument)",
     );
-    check(&m, ev(n::GETPID, &[], R::Ok(5038)), "getpid()                                = 5038");
+    check(
+        &m,
+        ev(n::GETPID, &[], R::Ok(5038)),
+        "getpid()                                = 5038",
+    );
     check(
         &m,
         ev(0x1f4, &[1, 2, 0x7fe2_7d5d_d829, 0x7fff_a9c3_9f88, 0x7fff_a9c3_9f88, 0x7fff_a9c3_9f88], R::Err(38)),
@@ -729,10 +957,26 @@ fn system_info() {
 fn terminals() {
     let mut m = Mem::new();
     let zero = m.u32s(&[0]);
-    check(&m, ev(n::IOCTL, &[7, 0x8004_5430, zero], R::Ok(0)), "ioctl(7, TIOCGPTN, [0])                 = 0");
-    check(&m, ev(n::IOCTL, &[7, 0x4004_5431, zero], R::Ok(0)), "ioctl(7, TIOCSPTLCK, [0])               = 0");
-    check(&m, ev(n::IOCTL, &[7, 0x5441, 0x102], R::Ok(8)), "ioctl(7, TIOCGPTPEER, 0x102)            = 8");
-    check(&m, ev(n::IOCTL, &[8, 0x541b, zero], R::Ok(0)), "ioctl(8, FIONREAD, [0])                 = 0");
+    check(
+        &m,
+        ev(n::IOCTL, &[7, 0x8004_5430, zero], R::Ok(0)),
+        "ioctl(7, TIOCGPTN, [0])                 = 0",
+    );
+    check(
+        &m,
+        ev(n::IOCTL, &[7, 0x4004_5431, zero], R::Ok(0)),
+        "ioctl(7, TIOCSPTLCK, [0])               = 0",
+    );
+    check(
+        &m,
+        ev(n::IOCTL, &[7, 0x5441, 0x102], R::Ok(8)),
+        "ioctl(7, TIOCGPTPEER, 0x102)            = 8",
+    );
+    check(
+        &m,
+        ev(n::IOCTL, &[8, 0x541b, zero], R::Ok(0)),
+        "ioctl(8, FIONREAD, [0])                 = 0",
+    );
     let ws = m.bytes(&[24, 0, 80, 0, 0, 0, 0, 0]);
     check(
         &m,
@@ -756,7 +1000,11 @@ fn terminals() {
     t[12..16].copy_from_slice(&0o105073u32.to_le_bytes());
     let t = m.bytes(&t);
     let tios = "{c_iflag=ICRNL|IXON, c_oflag=NL0|CR0|TAB0|BS0|VT0|FF0|OPOST|ONLCR, c_cflag=B38400|CS8|CREAD, c_lflag=ISIG|ICANON|ECHO|ECHOE|ECHOK|IEXTEN|ECHOCTL|ECHOKE, ...}";
-    check(&m, ev(n::IOCTL, &[8, 0x5401, t], R::Ok(0)), &format!("ioctl(8, TCGETS, {tios}) = 0"));
+    check(
+        &m,
+        ev(n::IOCTL, &[8, 0x5401, t], R::Ok(0)),
+        &format!("ioctl(8, TCGETS, {tios}) = 0"),
+    );
     check(
         &m,
         ev(n::IOCTL, &[8, 0x5402, t], R::Ok(0)),
@@ -777,10 +1025,26 @@ fn processes() {
         ev(n::CLONE, &[0x8082_1000 | 0x3f, 0, 0, 0, 0], R::Err(14)),
         "clone(child_stack=NULL, flags=CLONE_PIDFD|CLONE_NEWNS|CLONE_UNTRACED|CLONE_IO|SIGRT_31, parent_tid=NULL) = -1 EFAULT (Bad address)",
     );
-    check(&m, ev(n::CLONE, &[0x11, 0, 0, 0, 0], R::Ok(6)), "clone(child_stack=NULL, flags=SIGCHLD)  = 6");
+    check(
+        &m,
+        ev(n::CLONE, &[0x11, 0, 0, 0, 0], R::Ok(6)),
+        "clone(child_stack=NULL, flags=SIGCHLD)  = 6",
+    );
     let tid = m.u32s(&[5]);
     let fl = 0x0010_0000 | 0x0020_0000 | 0x0008_0000 | 0x0004_0000 | 0x0001_0000 | 0xf00;
-    let args = m.u64s(&[fl, 0, tid, tid, 0, 0x7fe3_eba0_3000, 0x7f_ff80, 0x7fe3_ec20_36c0, 0, 0, 0]);
+    let args = m.u64s(&[
+        fl,
+        0,
+        tid,
+        tid,
+        0,
+        0x7fe3_eba0_3000,
+        0x7f_ff80,
+        0x7fe3_ec20_36c0,
+        0,
+        0,
+        0,
+    ]);
     check(
         &m,
         ev(n::CLONE3, &[args, 88], R::Ok(5)),
@@ -823,7 +1087,11 @@ fn pid_prefix_and_timestamps() {
     );
     let mut e = ev(n::GETPID, &[], R::Ok(4));
     e.tid = 5;
-    let tt = super::TraceOptions { timestamps: true, durations: true, ..opts };
+    let tt = super::TraceOptions {
+        timestamps: true,
+        durations: true,
+        ..opts
+    };
     // `[pid     5] 18:30:16.098228 getpid()    = 4 <0.000007>`
     let line = super::format_line(&e, &m, &tt, true);
     assert_eq!(&line[..12], "[pid     5] ");
