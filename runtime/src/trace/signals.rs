@@ -61,7 +61,7 @@ pub(crate) fn sigset_bits(bytes: &[u8]) -> String {
     let nbits = bytes.len() * 8;
     let bit = |i: usize| bytes[i / 8] & (1 << (i % 8)) != 0;
     let set = (0..nbits).filter(|&i| bit(i)).count();
-    let invert = nbits > 0 && set >= nbits / 2;
+    let invert = nbits > 0 && set > nbits / 2;
     let mut out = String::new();
     if invert {
         out.push('~');

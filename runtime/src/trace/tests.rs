@@ -589,7 +589,11 @@ fn pid_prefix_while_several_tasks_live() {
     t.syscall(&c, &m);
     t.exited(101, 3);
     t.syscall(&e, &m);
-    t.killed(100, 11, false);
+    t.note(
+        100,
+        "--- SIGABRT {si_signo=SIGABRT, si_code=SI_TKILL, si_pid=4, si_uid=0} ---",
+    );
+    t.killed(100, 6, true);
     t.finish();
     assert_eq!(
         out.contents(),
@@ -598,7 +602,8 @@ fn pid_prefix_while_several_tasks_live() {
          [pid   101] write(4, NULL, 0)           = 0\n\
          [pid   101] +++ exited with 3 +++\n\
          getpid()                                = 100\n\
-         +++ killed by SIGSEGV +++\n"
+         --- SIGABRT {si_signo=SIGABRT, si_code=SI_TKILL, si_pid=4, si_uid=0} ---\n\
+         +++ killed by SIGABRT (core dumped) +++\n"
     );
 }
 

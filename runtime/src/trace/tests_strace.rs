@@ -1103,3 +1103,66 @@ fn pid_prefix_and_timestamps() {
     // `[pid     5] 18:30:16.098331 exit(0)     = ?`
     assert_eq!(&line[28..], "exit(0)     = ?");
 }
+
+#[test]
+fn more_edges() {
+    let mut m = Mem::new();
+    let s32 = m.u64s(&[0xffff_ffff]);
+    check(
+        &m,
+        ev(n::RT_SIGPROCMASK, &[0, s32, 0, 8], R::Ok(0)),
+        "rt_sigprocmask(SIG_BLOCK, [HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS RTMIN], NULL, 8) = 0",
+    );
+    check(
+        &m,
+        ev(n::PRCTL, &[38, 1, 0, 0, 0], R::Ok(0)),
+        "prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)  = 0",
+    );
+    check(
+        &m,
+        ev(n::IOCTL, &[0, 0xc004_5499, 0], R::Err(25)),
+        "ioctl(0, _IOC(_IOC_READ|_IOC_WRITE, 0x54, 0x99, 0x4), 0) = -1 ENOTTY (Inappropriate ioctl for device)",
+    );
+    check(
+        &m,
+        ev(n::IOCTL, &[0, 0x5499, 5], R::Err(25)),
+        "ioctl(0, _IOC(_IOC_NONE, 0x54, 0x99, 0), 0x5) = -1 ENOTTY (Inappropriate ioctl for device)",
+    );
+    check(
+        &m,
+        ev(n::FCNTL, &[3, 1], R::Ok(1)),
+        "fcntl(3, F_GETFD)                       = 0x1 (flags FD_CLOEXEC)",
+    );
+    let fds = m.u32s(&[4, 5]);
+    check(
+        &m,
+        ev(n::PIPE2, &[fds, 0], R::Ok(0)),
+        "pipe2([4, 5], 0)                        = 0",
+    );
+    let pfd = m.bytes(&[4, 0, 0, 0, 1, 0, 0, 0]);
+    check(
+        &m,
+        ev(n::POLL, &[pfd, 1, 1], R::Ok(0)),
+        "poll([{fd=4, events=POLLIN}], 1, 1)     = 0 (Timeout)",
+    );
+    let path = m.str("/nonexistent");
+    let a = m.str("a");
+    let argv = m.u64s(&[a, 1, 0]);
+    check(
+        &m,
+        ev(n::EXECVE, &[path, argv, 8], R::Err(2)),
+        r#"execve("/nonexistent", ["a", 0x1], 0x8) = -1 ENOENT (No such file or directory)"#,
+    );
+    let rl = m.u64s(&[u64::MAX, u64::MAX]);
+    check(
+        &m,
+        ev(n::PRLIMIT64, &[0, 4, rl, 0], R::Ok(0)),
+        "prlimit64(0, RLIMIT_CORE, {rlim_cur=RLIM64_INFINITY, rlim_max=RLIM64_INFINITY}, NULL) = 0",
+    );
+    let abrt = m.u64s(&[1 << 5]);
+    check(
+        &m,
+        ev(n::RT_SIGPROCMASK, &[1, abrt, 0, 8], R::Ok(0)),
+        "rt_sigprocmask(SIG_UNBLOCK, [ABRT], NULL, 8) = 0",
+    );
+}
