@@ -26,7 +26,10 @@ pub(crate) fn clone(ctx: &Ctx, out: &mut Vec<String>) {
     }
     out.push(f);
     if fl & (flags::CLONE_PARENT_SETTID | flags::CLONE_PIDFD) != 0 {
-        out.push(format!("parent_tid={}", structs::int_ptr(ctx.mem, ctx.arg(2))));
+        out.push(format!(
+            "parent_tid={}",
+            structs::int_ptr(ctx.mem, ctx.arg(2))
+        ));
     }
     if fl & flags::CLONE_SETTLS != 0 {
         out.push(format!("tls={}", addr(ctx.arg(4))));
@@ -103,7 +106,10 @@ pub(crate) fn futex(ctx: &Ctx, i: usize, out: &mut Vec<String>) {
             w.push_str(&format!("|{}<<12|", hex((val3 >> 12) & 0xfff)));
             match flags::lookup(FUTEX_WAKE_CMPS, (val3 >> 24) & 0xf) {
                 Some(n) => w.push_str(&format!("{n}<<24")),
-                None => w.push_str(&format!("{}<<24 /* FUTEX_OP_CMP_??? */", (val3 >> 24) & 0xf)),
+                None => w.push_str(&format!(
+                    "{}<<24 /* FUTEX_OP_CMP_??? */",
+                    (val3 >> 24) & 0xf
+                )),
             }
             w.push_str(&format!("|{}", hex(val3 & 0xfff)));
             out.extend([val, val2, uaddr2, w]);
@@ -233,9 +239,7 @@ pub(crate) fn ioctl(ctx: &Ctx, i: usize, out: &mut Vec<String>) {
         }
         0x5412 => strings::buf(mem, a, 1, ctx.limit, false),
         // No argument.
-        0x5427 | 0x5428 | 0x541d | 0x5422 | 0x540c | 0x540d | 0x5451 | 0x5450 | 0x5436 => {
-            return
-        }
+        0x5427 | 0x5428 | 0x541d | 0x5422 | 0x540c | 0x540d | 0x5451 | 0x5450 | 0x5436 => return,
         _ => hex(a),
     };
     out.push(arg);
@@ -261,7 +265,11 @@ pub(crate) fn prctl(ctx: &Ctx, i: usize, out: &mut Vec<String>) {
         // PR_GET_NO_NEW_PRIVS, PR_GET_THP_DISABLE, PR_GET_TID_ADDRESS-less gets.
         3 | 7 | 21 | 30 | 39 | 42 | 66 | 68 => {}
         // PR_SET_DUMPABLE
-        4 => out.push(flags::xval(flags::DUMPABLE, a(1) & 0xffff_ffff, "SUID_DUMP_???")),
+        4 => out.push(flags::xval(
+            flags::DUMPABLE,
+            a(1) & 0xffff_ffff,
+            "SUID_DUMP_???",
+        )),
         // PR_SET_KEEPCAPS, PR_SET_TIMERSLACK, PR_SET_CHILD_SUBREAPER
         8 | 29 | 36 => out.push(a(1).to_string()),
         // PR_SET_NAME: the kernel reads at most TASK_COMM_LEN bytes.
@@ -301,7 +309,11 @@ pub(crate) fn prctl(ctx: &Ctx, i: usize, out: &mut Vec<String>) {
 /// prctl's return value, decorated where strace does.
 pub(crate) fn prctl_ret(ctx: &Ctx, v: u64) -> String {
     match ctx.arg(0) & 0xffff_ffff {
-        3 => format!("{} ({})", v, flags::xval(flags::DUMPABLE, v, "SUID_DUMP_???")),
+        3 => format!(
+            "{} ({})",
+            v,
+            flags::xval(flags::DUMPABLE, v, "SUID_DUMP_???")
+        ),
         _ => (v as i64).to_string(),
     }
 }

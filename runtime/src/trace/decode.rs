@@ -64,7 +64,11 @@ pub(crate) fn int(v: u64) -> String {
 
 /// Decodes `ev` into strace's pieces.
 pub(crate) fn decode(ev: &SyscallEvent, mem: &dyn GuestMemRead, limit: usize) -> Decoded {
-    let ctx = Ctx { ev, mem, limit: limit.min(strings::MAX_LIMIT) };
+    let ctx = Ctx {
+        ev,
+        mem,
+        limit: limit.min(strings::MAX_LIMIT),
+    };
     let row = table::row(ev.nr);
     let name = match (guest_abi::sysno::name(ev.nr), row) {
         (Some(n), Some(_)) => n.to_string(),
@@ -75,7 +79,13 @@ pub(crate) fn decode(ev: &SyscallEvent, mem: &dyn GuestMemRead, limit: usize) ->
         None => ev.args.iter().map(|&a| hex(a)).collect(),
     };
     let (ret, ret_num, errno) = format_ret(&ctx, row);
-    Decoded { name, args, ret, ret_num, errno }
+    Decoded {
+        name,
+        args,
+        ret,
+        ret_num,
+        errno,
+    }
 }
 
 fn decode_args(ctx: &Ctx, row: &Row) -> Vec<String> {
@@ -114,11 +124,17 @@ fn decode_arg(ctx: &Ctx, kind: Arg, i: usize, out: &mut Vec<String>) {
         Arg::Path => strings::path(mem, a),
         Arg::Str => strings::cstr(mem, a, ctx.limit),
         Arg::InBuf(len) => strings::buf(mem, a, ctx.arg(len), ctx.limit, false),
-        Arg::OutBuf(len) => filled(&|r| strings::buf(mem, a, r.min(ctx.arg(len)), ctx.limit, false)),
-        Arg::OutHexBuf(len) => filled(&|r| strings::buf(mem, a, r.min(ctx.arg(len)), ctx.limit, true)),
+        Arg::OutBuf(len) => {
+            filled(&|r| strings::buf(mem, a, r.min(ctx.arg(len)), ctx.limit, false))
+        }
+        Arg::OutHexBuf(len) => {
+            filled(&|r| strings::buf(mem, a, r.min(ctx.arg(len)), ctx.limit, true))
+        }
         Arg::OutStr => filled(&|r| strings::buf(mem, a, r, ctx.limit, false)),
         Arg::OutPath => filled(&|r| {
-            let n = usize::try_from(r).unwrap_or(strings::PATH_MAX).min(strings::PATH_MAX);
+            let n = usize::try_from(r)
+                .unwrap_or(strings::PATH_MAX)
+                .min(strings::PATH_MAX);
             strings::cstr(mem, a, n)
         }),
         Arg::Argv => strings::argv(mem, a, ctx.limit),
@@ -214,7 +230,11 @@ fn format_ret(ctx: &Ctx, row: Option<&Row>) -> (String, Option<i64>, Option<Stri
         None => ("?".to_string(), None, None),
         Some(Err(e)) => {
             if let Some(t) = restart_text(e.0) {
-                return (format!("? {t}"), Some(-1), Some(restart_name(e.0).to_string()));
+                return (
+                    format!("? {t}"),
+                    Some(-1),
+                    Some(restart_name(e.0).to_string()),
+                );
             }
             let name = Errno::name(e);
             if name == "E???" {
@@ -243,9 +263,9 @@ fn format_ret(ctx: &Ctx, row: Option<&Row>) -> (String, Option<i64>, Option<Stri
                         format!("0{v:o}")
                     }
                 }
-                Ret::FcntlRet => commands::fcntl_ret(ctx, v),
-                Ret::PrctlRet => commands::prctl_ret(ctx, v),
-                Ret::PollRet => {
+                Ret::Fcntl => commands::fcntl_ret(ctx, v),
+                Ret::Prctl => commands::prctl_ret(ctx, v),
+                Ret::Poll => {
                     if v == 0 {
                         "0 (Timeout)".to_string()
                     } else {

@@ -256,7 +256,7 @@ pub(crate) const MREMAP_FLAGS: Xlat = &[
 ];
 pub(crate) const MREMAP_FIXED: u64 = 2;
 
-pub(crate) const MSYNC_FLAGS: Xlat = &[(1, "MS_ASYNC"), (2, "MS_INVALIDATE"), (4, "MS_SYNC")];
+pub(crate) const MSYNC_FLAGS: Xlat = &[(1, "MS_ASYNC"), (4, "MS_SYNC"), (2, "MS_INVALIDATE")];
 
 pub(crate) const MADVISE_ADVICE: Xlat = &[
     (0, "MADV_NORMAL"),
@@ -289,7 +289,8 @@ pub(crate) const MADVISE_ADVICE: Xlat = &[
 ];
 
 pub(crate) const MLOCK_FLAGS: Xlat = &[(1, "MLOCK_ONFAULT")];
-pub(crate) const MLOCKALL_FLAGS: Xlat = &[(1, "MCL_CURRENT"), (2, "MCL_FUTURE"), (4, "MCL_ONFAULT")];
+pub(crate) const MLOCKALL_FLAGS: Xlat =
+    &[(1, "MCL_CURRENT"), (2, "MCL_FUTURE"), (4, "MCL_ONFAULT")];
 
 pub(crate) const CLOCK_IDS: Xlat = &[
     (0, "CLOCK_REALTIME"),
@@ -423,9 +424,7 @@ pub(crate) fn futex_op(op: u64) -> String {
     // FUTEX_CLOCK_REALTIME is only named with the commands that take it.
     let clock_ok = matches!(cmd, 0 | 9 | 11);
     match lookup(FUTEX_CMDS, cmd) {
-        Some(name)
-            if op & !known_bits == 0 && (op & FUTEX_CLOCK_REALTIME == 0 || clock_ok) =>
-        {
+        Some(name) if op & !known_bits == 0 && (op & FUTEX_CLOCK_REALTIME == 0 || clock_ok) => {
             let mut s = name.to_string();
             if op & FUTEX_PRIVATE_FLAG != 0 {
                 s.push_str("_PRIVATE");
@@ -661,8 +660,11 @@ pub(crate) fn socket_type(val: u64) -> String {
     out
 }
 
-pub(crate) const EPOLL_CTL_OPS: Xlat =
-    &[(1, "EPOLL_CTL_ADD"), (2, "EPOLL_CTL_DEL"), (3, "EPOLL_CTL_MOD")];
+pub(crate) const EPOLL_CTL_OPS: Xlat = &[
+    (1, "EPOLL_CTL_ADD"),
+    (2, "EPOLL_CTL_DEL"),
+    (3, "EPOLL_CTL_MOD"),
+];
 
 pub(crate) const EFD_FLAGS: Xlat = &[
     (1, "EFD_SEMAPHORE"),
@@ -742,7 +744,8 @@ pub(crate) const FADVISE_ADVICE: Xlat = &[
     (5, "POSIX_FADV_NOREUSE"),
 ];
 
-pub(crate) const CLOSE_RANGE_FLAGS: Xlat = &[(2, "CLOSE_RANGE_UNSHARE"), (4, "CLOSE_RANGE_CLOEXEC")];
+pub(crate) const CLOSE_RANGE_FLAGS: Xlat =
+    &[(2, "CLOSE_RANGE_UNSHARE"), (4, "CLOSE_RANGE_CLOEXEC")];
 
 pub(crate) const EXECVEAT_FLAGS: Xlat = &[
     (0x100, "AT_SYMLINK_NOFOLLOW"),
@@ -792,7 +795,12 @@ pub(crate) const TERM_ODELAYS: &[(u64, Xlat, &str)] = &[
     (0o400, &[(0, "NL0"), (0o400, "NL1")], "NL?"),
     (
         0o3000,
-        &[(0, "CR0"), (0o1000, "CR1"), (0o2000, "CR2"), (0o3000, "CR3")],
+        &[
+            (0, "CR0"),
+            (0o1000, "CR1"),
+            (0o2000, "CR2"),
+            (0o3000, "CR3"),
+        ],
         "CR?",
     ),
     (

@@ -42,7 +42,9 @@ pub(crate) struct JsonObject {
 
 impl JsonObject {
     pub fn new() -> Self {
-        JsonObject { buf: String::from("{") }
+        JsonObject {
+            buf: String::from("{"),
+        }
     }
 
     fn key(&mut self, k: &str) {

@@ -74,7 +74,12 @@ pub(crate) fn leader(tid: i32, pid_prefix: bool, time: Option<SystemTime>) -> St
 }
 
 /// The text line of a decoded call (without the newline).
-pub(crate) fn text(d: &Decoded, ev: &SyscallEvent, opts: &TraceOptions, pid_prefix: bool) -> String {
+pub(crate) fn text(
+    d: &Decoded,
+    ev: &SyscallEvent,
+    opts: &TraceOptions,
+    pid_prefix: bool,
+) -> String {
     let mut s = leader(ev.tid, pid_prefix, opts.timestamps.then_some(ev.start));
     s.push_str(&d.name);
     s.push('(');

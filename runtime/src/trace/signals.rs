@@ -5,10 +5,39 @@ use super::strings::{addr, read_bytes};
 use super::GuestMemRead;
 
 const NAMES: [&str; 33] = [
-    "0", "SIGHUP", "SIGINT", "SIGQUIT", "SIGILL", "SIGTRAP", "SIGABRT", "SIGBUS", "SIGFPE",
-    "SIGKILL", "SIGUSR1", "SIGSEGV", "SIGUSR2", "SIGPIPE", "SIGALRM", "SIGTERM", "SIGSTKFLT",
-    "SIGCHLD", "SIGCONT", "SIGSTOP", "SIGTSTP", "SIGTTIN", "SIGTTOU", "SIGURG", "SIGXCPU",
-    "SIGXFSZ", "SIGVTALRM", "SIGPROF", "SIGWINCH", "SIGIO", "SIGPWR", "SIGSYS", "SIGRTMIN",
+    "0",
+    "SIGHUP",
+    "SIGINT",
+    "SIGQUIT",
+    "SIGILL",
+    "SIGTRAP",
+    "SIGABRT",
+    "SIGBUS",
+    "SIGFPE",
+    "SIGKILL",
+    "SIGUSR1",
+    "SIGSEGV",
+    "SIGUSR2",
+    "SIGPIPE",
+    "SIGALRM",
+    "SIGTERM",
+    "SIGSTKFLT",
+    "SIGCHLD",
+    "SIGCONT",
+    "SIGSTOP",
+    "SIGTSTP",
+    "SIGTTIN",
+    "SIGTTOU",
+    "SIGURG",
+    "SIGXCPU",
+    "SIGXFSZ",
+    "SIGVTALRM",
+    "SIGPROF",
+    "SIGWINCH",
+    "SIGIO",
+    "SIGPWR",
+    "SIGSYS",
+    "SIGRTMIN",
 ];
 
 /// The name strace gives signal `sig`: `SIGSEGV`, `SIGRTMIN`, `SIGRT_1`
@@ -32,7 +61,7 @@ pub(crate) fn sigset_bits(bytes: &[u8]) -> String {
     let nbits = bytes.len() * 8;
     let bit = |i: usize| bytes[i / 8] & (1 << (i % 8)) != 0;
     let set = (0..nbits).filter(|&i| bit(i)).count();
-    let invert = nbits > 0 && set >= nbits / 2;
+    let invert = nbits > 0 && set > nbits / 2;
     let mut out = String::new();
     if invert {
         out.push('~');

@@ -25,7 +25,12 @@ fn u64_at(b: &[u8], off: usize) -> u64 {
 
 /// Reads `len` bytes at `a` and formats them with `f`; `NULL` for 0 and the
 /// address when unreadable.
-fn with_struct(mem: &dyn GuestMemRead, a: u64, len: usize, f: impl FnOnce(&[u8]) -> String) -> String {
+fn with_struct(
+    mem: &dyn GuestMemRead,
+    a: u64,
+    len: usize,
+    f: impl FnOnce(&[u8]) -> String,
+) -> String {
     if a == 0 {
         return "NULL".to_string();
     }
@@ -38,14 +43,22 @@ fn with_struct(mem: &dyn GuestMemRead, a: u64, len: usize, f: impl FnOnce(&[u8])
 /// `struct timespec`: `{tv_sec=1, tv_nsec=500}`.
 pub(crate) fn timespec(mem: &dyn GuestMemRead, a: u64) -> String {
     with_struct(mem, a, 16, |b| {
-        format!("{{tv_sec={}, tv_nsec={}}}", u64_at(b, 0) as i64, u64_at(b, 8) as i64)
+        format!(
+            "{{tv_sec={}, tv_nsec={}}}",
+            u64_at(b, 0) as i64,
+            u64_at(b, 8) as i64
+        )
     })
 }
 
 /// `struct timeval`: `{tv_sec=1, tv_usec=500}`.
 pub(crate) fn timeval(mem: &dyn GuestMemRead, a: u64) -> String {
     with_struct(mem, a, 16, |b| {
-        format!("{{tv_sec={}, tv_usec={}}}", u64_at(b, 0) as i64, u64_at(b, 8) as i64)
+        format!(
+            "{{tv_sec={}, tv_usec={}}}",
+            u64_at(b, 0) as i64,
+            u64_at(b, 8) as i64
+        )
     })
 }
 
@@ -74,7 +87,11 @@ pub(crate) fn symbolic_mode(mode: u64) -> String {
     if !ifmt.is_empty() {
         s.push('|');
     }
-    for (bit, name) in [(0o4000, "S_ISUID|"), (0o2000, "S_ISGID|"), (0o1000, "S_ISVTX|")] {
+    for (bit, name) in [
+        (0o4000, "S_ISUID|"),
+        (0o2000, "S_ISGID|"),
+        (0o1000, "S_ISVTX|"),
+    ] {
         if mode & bit != 0 {
             s.push_str(name);
         }
@@ -138,7 +155,7 @@ pub(crate) fn statx(mem: &dyn GuestMemRead, a: u64) -> String {
 fn rlim(v: u64) -> String {
     if v == u64::MAX {
         "RLIM64_INFINITY".to_string()
-    } else if v > 1024 && v % 1024 == 0 {
+    } else if v > 1024 && v & 1023 == 0 {
         format!("{}*1024", v / 1024)
     } else {
         v.to_string()
@@ -148,7 +165,11 @@ fn rlim(v: u64) -> String {
 /// `struct rlimit`: `{rlim_cur=8192*1024, rlim_max=RLIM64_INFINITY}`.
 pub(crate) fn rlimit(mem: &dyn GuestMemRead, a: u64) -> String {
     with_struct(mem, a, 16, |b| {
-        format!("{{rlim_cur={}, rlim_max={}}}", rlim(u64_at(b, 0)), rlim(u64_at(b, 8)))
+        format!(
+            "{{rlim_cur={}, rlim_max={}}}",
+            rlim(u64_at(b, 0)),
+            rlim(u64_at(b, 8))
+        )
     })
 }
 
@@ -165,7 +186,11 @@ fn cfield(b: &[u8]) -> String {
 /// `struct utsname`: `{sysname="Linux", nodename="host", ...}`.
 pub(crate) fn utsname(mem: &dyn GuestMemRead, a: u64) -> String {
     with_struct(mem, a, 65 * 6, |b| {
-        format!("{{sysname={}, nodename={}, ...}}", cfield(&b[0..65]), cfield(&b[65..130]))
+        format!(
+            "{{sysname={}, nodename={}, ...}}",
+            cfield(&b[0..65]),
+            cfield(&b[65..130])
+        )
     })
 }
 
@@ -269,7 +294,11 @@ pub(crate) fn addr_ptr(mem: &dyn GuestMemRead, a: u64) -> String {
 /// An `int[2]` (pipe): `[3, 4]`.
 pub(crate) fn int_pair(mem: &dyn GuestMemRead, a: u64) -> String {
     with_struct(mem, a, 8, |b| {
-        format!("[{}, {}]", u32_at(b, 0) as u32 as i32, u32_at(b, 4) as u32 as i32)
+        format!(
+            "[{}, {}]",
+            u32_at(b, 0) as u32 as i32,
+            u32_at(b, 4) as u32 as i32
+        )
     })
 }
 
@@ -398,7 +427,11 @@ pub(crate) fn wait_status(mem: &dyn GuestMemRead, a: u64) -> String {
             format!(
                 "WIFSIGNALED(s) && WTERMSIG(s) == {}{}",
                 signals::signal_name((s & 0x7f) as i32),
-                if s & 0x80 != 0 { " && WCOREDUMP(s)" } else { "" }
+                if s & 0x80 != 0 {
+                    " && WCOREDUMP(s)"
+                } else {
+                    ""
+                }
             )
         };
         let event = s >> 16;
@@ -482,7 +515,10 @@ pub(crate) fn clone_args(mem: &dyn GuestMemRead, a: u64, size: u64) -> String {
         }
         let sig = u64_at(b, 32);
         if sig < i32::MAX as u64 {
-            s.push_str(&format!(", exit_signal={}", signals::signal_name(sig as i32)));
+            s.push_str(&format!(
+                ", exit_signal={}",
+                signals::signal_name(sig as i32)
+            ));
         } else {
             s.push_str(&format!(", exit_signal={sig}"));
         }

@@ -146,11 +146,11 @@ pub(crate) enum Ret {
     /// Octal (umask).
     Oct,
     /// fcntl: decorated per command (`0x8000 (flags O_RDONLY|O_LARGEFILE)`).
-    FcntlRet,
+    Fcntl,
     /// prctl: decorated per option (`1 (SUID_DUMP_USER)`).
-    PrctlRet,
+    Prctl,
     /// poll: decimal with the returned events (`1 ([{fd=3, revents=POLLIN}])`).
-    PollRet,
+    Poll,
 }
 
 /// One table row.
@@ -166,7 +166,7 @@ const fn r(nr: usize, args: &'static [Arg], ret: Ret) -> Row {
 }
 
 use Arg::*;
-use Ret::*;
+use Ret::{Addr, Dec, Oct};
 
 const AT_FLAGS: Arg = Flags(f::AT_FLAGS, "AT_???");
 const O_CLOEXEC: Arg = Flags(f::O_CLOEXEC_FLAGS, "O_???");
@@ -183,7 +183,7 @@ const ROWS: &[Row] = &[
     r(n::STAT, &[Path, OutStat], Dec),
     r(n::FSTAT, &[Fd, OutStat], Dec),
     r(n::LSTAT, &[Path, OutStat], Dec),
-    r(n::POLL, &[PollFds(1), UInt, Int], PollRet),
+    r(n::POLL, &[PollFds(1), UInt, Int], Ret::Poll),
     r(n::LSEEK, &[Fd, Long, WHENCE], Dec),
     r(n::MMAP, &[Ptr, ULong, Prot, MapFlags, Fd, Hex], Addr),
     r(n::MPROTECT, &[Ptr, ULong, Prot], Dec),
@@ -248,7 +248,7 @@ const ROWS: &[Row] = &[
     r(n::MSGSND, &[Int, Ptr, ULong, Hex], Dec),
     r(n::MSGRCV, &[Int, Ptr, ULong, Long, Hex], Dec),
     r(n::MSGCTL, &[Int, Int, Ptr], Dec),
-    r(n::FCNTL, &[Fd, Fcntl], FcntlRet),
+    r(n::FCNTL, &[Fd, Fcntl], Ret::Fcntl),
     r(n::FLOCK, &[Fd, Flags(f::FLOCK_OPS, "LOCK_???")], Dec),
     r(n::FSYNC, &[Fd], Dec),
     r(n::FDATASYNC, &[Fd], Dec),
@@ -333,7 +333,7 @@ const ROWS: &[Row] = &[
     r(n::MODIFY_LDT, &[Int, Ptr, ULong], Dec),
     r(n::PIVOT_ROOT, &[Path, Path], Dec),
     r(n::_SYSCTL, &[Ptr], Dec),
-    r(n::PRCTL, &[Prctl], PrctlRet),
+    r(n::PRCTL, &[Prctl], Ret::Prctl),
     r(n::ARCH_PRCTL, &[ArchPrctl], Dec),
     r(n::ADJTIMEX, &[Ptr], Dec),
     r(n::SETRLIMIT, &[RLIMIT, InRlimit], Dec),
@@ -447,7 +447,7 @@ const ROWS: &[Row] = &[
     r(n::FCHMODAT, &[DirFd, Path, Mode], Dec),
     r(n::FACCESSAT, &[DirFd, Path, AccessMode], Dec),
     r(n::PSELECT6, &[Int, Ptr, Ptr, Ptr, InTimespec, Ptr], Dec),
-    r(n::PPOLL, &[PollFds(1), UInt, InTimespec, InSigset(4), ULong], PollRet),
+    r(n::PPOLL, &[PollFds(1), UInt, InTimespec, InSigset(4), ULong], Ret::Poll),
     r(n::UNSHARE, &[Flags(f::CLONE_FLAGS, "CLONE_???")], Dec),
     r(n::SET_ROBUST_LIST, &[Ptr, ULong], Dec),
     r(n::GET_ROBUST_LIST, &[Int, Ptr, Ptr], Dec),

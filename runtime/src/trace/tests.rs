@@ -37,12 +37,15 @@ impl Mem {
     }
 
     pub fn at(base: u64) -> Mem {
-        Mem { base, data: Vec::new() }
+        Mem {
+            base,
+            data: Vec::new(),
+        }
     }
 
     /// Appends bytes (16-aligned) and returns their guest address.
     pub fn bytes(&mut self, b: &[u8]) -> u64 {
-        while self.data.len() % 16 != 0 {
+        while self.data.len() & 15 != 0 {
             self.data.push(0);
         }
         let a = self.base + self.data.len() as u64;
@@ -109,7 +112,7 @@ fn escaping_matches_strace() {
     assert_eq!(q(b"\x01\x7f\xff end"), r#""\1\177\377 end""#);
     // A digit after an escape forces three octal digits.
     assert_eq!(q(b"\x011\x022\n"), r#""\0011\0022\n""#);
-    assert_eq!(q(b"\0\0\00123"), r#""\0\0\0000123""#);
+    assert_eq!(q(&[0, 0, 0, b'0', b'1', b'2', b'3']), r#""\0\0\0000123""#);
     assert_eq!(q(b"\x1b[0m\r\x0b\x0c"), r#""\33[0m\r\v\f""#);
     assert_eq!(q(b"\x08a"), r#""\10a""#);
     assert_eq!(q(b"\x088"), r#""\108""#);
@@ -126,12 +129,24 @@ fn string_truncation_matches_strace() {
     let s32 = m.str("0123456789abcdefghijklmnopqrstuv");
     let s33 = m.str("0123456789abcdefghijklmnopqrstuvw");
     // Buffers with a length: cut at the limit, `...` when longer.
-    assert_eq!(strings::buf(&m, s46, 46, 32, false), r#""0123456789abcdefghijklmnopqrstuv"..."#);
-    assert_eq!(strings::buf(&m, s32, 32, 32, false), r#""0123456789abcdefghijklmnopqrstuv""#);
+    assert_eq!(
+        strings::buf(&m, s46, 46, 32, false),
+        r#""0123456789abcdefghijklmnopqrstuv"..."#
+    );
+    assert_eq!(
+        strings::buf(&m, s32, 32, 32, false),
+        r#""0123456789abcdefghijklmnopqrstuv""#
+    );
     assert_eq!(strings::buf(&m, s32, 0, 32, false), r#""""#);
     // NUL-terminated strings: a string of exactly the limit is whole.
-    assert_eq!(strings::cstr(&m, s32, 32), r#""0123456789abcdefghijklmnopqrstuv""#);
-    assert_eq!(strings::cstr(&m, s33, 32), r#""0123456789abcdefghijklmnopqrstuv"..."#);
+    assert_eq!(
+        strings::cstr(&m, s32, 32),
+        r#""0123456789abcdefghijklmnopqrstuv""#
+    );
+    assert_eq!(
+        strings::cstr(&m, s33, 32),
+        r#""0123456789abcdefghijklmnopqrstuv"..."#
+    );
     assert_eq!(strings::cstr(&m, s46, 0), r#"""..."#);
     // Paths are not cut at the string limit.
     assert_eq!(
@@ -148,7 +163,10 @@ fn string_truncation_matches_strace() {
     assert_eq!(strings::cstr(&m2, p, 32), r#""abc"..."#);
     // Huge lengths are capped, not allocated.
     assert_eq!(strings::buf(&m, s46, u64::MAX, 4, false), r#""0123"..."#);
-    assert_eq!(strings::buf(&m, s46, u64::MAX, usize::MAX, false), format!("{s46:#x}"));
+    assert_eq!(
+        strings::buf(&m, s46, u64::MAX, usize::MAX, false),
+        format!("{s46:#x}")
+    );
 }
 
 #[test]
@@ -170,7 +188,10 @@ fn argv_and_envp() {
     assert_eq!(strings::argv(&m, many, 2), r#"["./"..., "./"..., ...]"#);
     // Unterminated: runs off readable memory.
     let tail = m.u64s(&[a, a]);
-    assert_eq!(strings::argc(&m, tail), format!("{tail:#x} /* 2 vars, unterminated */"));
+    assert_eq!(
+        strings::argc(&m, tail),
+        format!("{tail:#x} /* 2 vars, unterminated */")
+    );
     assert_eq!(strings::argv(&m, tail, 32), r#"["./prog", "./prog", ...]"#);
     assert_eq!(strings::argv(&m, 8, 32), "0x8");
 }
@@ -178,7 +199,10 @@ fn argv_and_envp() {
 #[test]
 fn flag_decoding() {
     assert_eq!(flags::open_flags(0o2000000), "O_RDONLY|O_CLOEXEC");
-    assert_eq!(flags::open_flags(0o1101 | 0o2000000), "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC");
+    assert_eq!(
+        flags::open_flags(0o1101 | 0o2000000),
+        "O_WRONLY|O_CREAT|O_TRUNC|O_CLOEXEC"
+    );
     assert_eq!(flags::open_flags(0x1000_0000), "O_RDONLY|0x10000000");
     assert_eq!(flags::open_flags(0o20200001), "O_WRONLY|O_TMPFILE");
     assert_eq!(flags::open_flags(0o4010000), "O_RDONLY|O_SYNC");
@@ -189,7 +213,10 @@ fn flag_decoding() {
     assert_eq!(prot(0x11), "PROT_READ|0x10");
     assert_eq!(prot(0x10), "0x10 /* PROT_??? */");
     assert_eq!(flags::mmap_flags(0x22), "MAP_PRIVATE|MAP_ANONYMOUS");
-    assert_eq!(flags::mmap_flags(0x812), "MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE");
+    assert_eq!(
+        flags::mmap_flags(0x812),
+        "MAP_PRIVATE|MAP_FIXED|MAP_DENYWRITE"
+    );
     assert_eq!(flags::mmap_flags(0x20), "MAP_FILE|MAP_ANONYMOUS");
     assert_eq!(flags::mmap_flags(0x25), "0x5 /* MAP_??? */|MAP_ANONYMOUS");
     assert_eq!(
@@ -202,12 +229,24 @@ fn flag_decoding() {
     );
     assert_eq!(flags::flags(flags::ACCESS_MODES, 0, None), "F_OK");
     assert_eq!(flags::flags(flags::ACCESS_MODES, 5, None), "R_OK|X_OK");
-    assert_eq!(flags::xval(flags::MADVISE_ADVICE, 12345, "MADV_???"), "0x3039 /* MADV_??? */");
-    assert_eq!(flags::xval(flags::CLOCK_IDS, 0xffff_fffa, "CLOCK_???"), "0xfffffffa /* CLOCK_??? */");
+    assert_eq!(
+        flags::xval(flags::MADVISE_ADVICE, 12345, "MADV_???"),
+        "0x3039 /* MADV_??? */"
+    );
+    assert_eq!(
+        flags::xval(flags::CLOCK_IDS, 0xffff_fffa, "CLOCK_???"),
+        "0xfffffffa /* CLOCK_??? */"
+    );
     assert_eq!(flags::futex_op(128), "FUTEX_WAIT_PRIVATE");
-    assert_eq!(flags::futex_op(9 | 128 | 256), "FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME");
+    assert_eq!(
+        flags::futex_op(9 | 128 | 256),
+        "FUTEX_WAIT_BITSET_PRIVATE|FUTEX_CLOCK_REALTIME"
+    );
     assert_eq!(flags::futex_op(99), "0x63 /* FUTEX_??? */");
-    assert_eq!(flags::statx_flags(0x1000), "AT_STATX_SYNC_AS_STAT|AT_EMPTY_PATH");
+    assert_eq!(
+        flags::statx_flags(0x1000),
+        "AT_STATX_SYNC_AS_STAT|AT_EMPTY_PATH"
+    );
     assert_eq!(flags::octal_mode(0), "000");
     assert_eq!(flags::octal_mode(0o7), "007");
     assert_eq!(flags::octal_mode(0o644), "0644");
@@ -243,14 +282,20 @@ fn unknown_syscall_and_errors() {
         text(&m, &ev(n::READ, &[0, 0, 10], R::Err(512))),
         "read(0, NULL, 10)                       = ? ERESTARTSYS (To be restarted if SA_RESTART is set)"
     );
-    assert_eq!(text(&m, &ev(n::EXIT_GROUP, &[0], R::NoRet)), "exit_group(0)                           = ?");
+    assert_eq!(
+        text(&m, &ev(n::EXIT_GROUP, &[0], R::NoRet)),
+        "exit_group(0)                           = ?"
+    );
 }
 
 #[test]
 fn every_named_syscall_has_a_row() {
     for (nr, name) in guest_abi::sysno::NAMES.iter().enumerate() {
         if !name.is_empty() {
-            assert!(table::row(nr as u64).is_some(), "no table row for {name} ({nr})");
+            assert!(
+                table::row(nr as u64).is_some(),
+                "no table row for {name} ({nr})"
+            );
         }
     }
     for row in table::all_rows() {
@@ -279,8 +324,16 @@ fn garbage_never_panics() {
     let end = m.end();
     let opts = [
         TraceOptions::default(),
-        TraceOptions { format: TraceFormat::Json, timestamps: true, durations: true, string_limit: 1 << 40 },
-        TraceOptions { string_limit: 0, ..TraceOptions::default() },
+        TraceOptions {
+            format: TraceFormat::Json,
+            timestamps: true,
+            durations: true,
+            string_limit: 1 << 40,
+        },
+        TraceOptions {
+            string_limit: 0,
+            ..TraceOptions::default()
+        },
     ];
     for nr in 0..480usize {
         for round in 0..30 {
@@ -415,7 +468,8 @@ fn assert_valid_json(s: &str) {
                 b'\\' => match b.get(*i) {
                     Some(b'"' | b'\\' | b'/' | b'b' | b'f' | b'n' | b'r' | b't') => *i += 1,
                     Some(b'u') => {
-                        if b.len() < *i + 5 || !b[*i + 1..*i + 5].iter().all(u8::is_ascii_hexdigit) {
+                        if b.len() < *i + 5 || !b[*i + 1..*i + 5].iter().all(u8::is_ascii_hexdigit)
+                        {
                             return false;
                         }
                         *i += 5;
@@ -439,7 +493,10 @@ fn assert_valid_json(s: &str) {
 fn json_lines() {
     let mut m = Mem::new();
     let p = m.str("/etc/\"pa\\ss\"wd\n");
-    let opts = TraceOptions { format: TraceFormat::Json, ..TraceOptions::default() };
+    let opts = TraceOptions {
+        format: TraceFormat::Json,
+        ..TraceOptions::default()
+    };
     let e = ev(n::OPENAT, &[(-100i64) as u64, p, 0o2000000], R::Ok(3));
     let j = format_syscall(&e, &m, &opts);
     assert_valid_json(&j);
@@ -468,14 +525,22 @@ fn json_lines() {
     for l in &lines {
         assert_valid_json(l);
     }
-    assert!(lines[0].ends_with(r#""event":"exited","tid":1,"status":0}"#), "{}", lines[0]);
     assert!(
-        lines[1].ends_with(r#""event":"killed","tid":2,"signal":"SIGSEGV","signo":11,"core_dumped":true}"#),
+        lines[0].ends_with(r#""event":"exited","tid":1,"status":0}"#),
+        "{}",
+        lines[0]
+    );
+    assert!(
+        lines[1].ends_with(
+            r#""event":"killed","tid":2,"signal":"SIGSEGV","signo":11,"core_dumped":true}"#
+        ),
         "{}",
         lines[1]
     );
     assert!(
-        lines[2].ends_with(r#""event":"note","tid":3,"text":"--- SIGSEGV {si_signo=SIGSEGV} ---\n\u0001\""}"#),
+        lines[2].ends_with(
+            r#""event":"note","tid":3,"text":"--- SIGSEGV {si_signo=SIGSEGV} ---\n\u0001\""}"#
+        ),
         "{}",
         lines[2]
     );
@@ -524,7 +589,11 @@ fn pid_prefix_while_several_tasks_live() {
     t.syscall(&c, &m);
     t.exited(101, 3);
     t.syscall(&e, &m);
-    t.killed(100, 11, false);
+    t.note(
+        100,
+        "--- SIGABRT {si_signo=SIGABRT, si_code=SI_TKILL, si_pid=4, si_uid=0} ---",
+    );
+    t.killed(100, 6, true);
     t.finish();
     assert_eq!(
         out.contents(),
@@ -533,14 +602,19 @@ fn pid_prefix_while_several_tasks_live() {
          [pid   101] write(4, NULL, 0)           = 0\n\
          [pid   101] +++ exited with 3 +++\n\
          getpid()                                = 100\n\
-         +++ killed by SIGSEGV +++\n"
+         --- SIGABRT {si_signo=SIGABRT, si_code=SI_TKILL, si_pid=4, si_uid=0} ---\n\
+         +++ killed by SIGABRT (core dumped) +++\n"
     );
 }
 
 #[test]
 fn timestamps_and_durations() {
     let m = Mem::new();
-    let opts = TraceOptions { timestamps: true, durations: true, ..TraceOptions::default() };
+    let opts = TraceOptions {
+        timestamps: true,
+        durations: true,
+        ..TraceOptions::default()
+    };
     let line = format_syscall(&ev(n::BRK, &[0], R::Ok(0x559e_aa8b_8000)), &m, &opts);
     // strace -tt -T: `18:30:16.094906 brk(NULL)               = 0x559eaa8b8000 <0.000016>`
     let (time, rest) = line.split_at(16);
@@ -550,14 +624,19 @@ fn timestamps_and_durations() {
             && [2, 5].iter().all(|&i| b[i] == b':')
             && b[8] == b'.'
             && b[15] == b' '
-            && b.iter().enumerate().all(|(i, c)| [2, 5, 8, 15].contains(&i) || c.is_ascii_digit()),
+            && b.iter()
+                .enumerate()
+                .all(|(i, c)| [2, 5, 8, 15].contains(&i) || c.is_ascii_digit()),
         "{line}"
     );
     assert!(time.ends_with(".123456 "), "{line}");
     assert_eq!(rest, "brk(NULL)               = 0x559eaa8b8000 <0.000012>");
     let line = format_syscall(&ev(n::EXIT_GROUP, &[5], R::NoRet), &m, &opts);
     assert_eq!(&line[16..], "exit_group(5)           = ?");
-    assert_eq!(line::duration(Duration::from_micros(2_500_001)), "<2.500001>");
+    assert_eq!(
+        line::duration(Duration::from_micros(2_500_001)),
+        "<2.500001>"
+    );
     let mut e = ev(n::GETPID, &[], R::Ok(4));
     e.tid = 5;
     assert_eq!(&format_line(&e, &m, &opts, true)[..12], "[pid     5] ");
@@ -607,7 +686,10 @@ fn drop_flushes() {
     let (out, t) = capture(TraceOptions::default());
     t.syscall(&ev(n::GETPID, &[], R::Ok(1)), &m);
     drop(t);
-    assert_eq!(out.contents(), "getpid()                                = 1\n");
+    assert_eq!(
+        out.contents(),
+        "getpid()                                = 1\n"
+    );
 }
 
 /// A destination that blocks every write until the test opens the gate.
@@ -637,7 +719,14 @@ fn a_blocked_destination_never_blocks_the_caller() {
     let buf = m.bytes(&[b'x'; 64]);
     let out = Shared::default();
     let (open_gate, gate) = crossbeam_channel::bounded::<()>(0);
-    let t = Tracer::new(Box::new(Gated { out: out.clone(), gate, open: false }), TraceOptions::default());
+    let t = Tracer::new(
+        Box::new(Gated {
+            out: out.clone(),
+            gate,
+            open: false,
+        }),
+        TraceOptions::default(),
+    );
     // Enough lines to fill the writer's buffer many times over: the writer
     // is stuck in its first write, so every one of these calls completes
     // only if syscall() never waits for it.
@@ -647,7 +736,10 @@ fn a_blocked_destination_never_blocks_the_caller() {
     }
     let spent = start.elapsed();
     assert!(out.contents().is_empty());
-    assert!(spent < Duration::from_secs(20), "syscall() took {spent:?} in total");
+    assert!(
+        spent < Duration::from_secs(20),
+        "syscall() took {spent:?} in total"
+    );
     drop(open_gate);
     t.finish();
     assert_eq!(out.contents().lines().count(), 20_000);
@@ -678,7 +770,10 @@ fn a_slow_destination_costs_the_caller_nothing() {
     }
     // A caller that waited for the writer would spend 200 ms per flush.
     let spent = start.elapsed();
-    assert!(spent < Duration::from_secs(5), "syscall() took {spent:?} in total");
+    assert!(
+        spent < Duration::from_secs(5),
+        "syscall() took {spent:?} in total"
+    );
     t.finish();
     assert_eq!(out.contents().lines().count(), 200);
 }
@@ -705,4 +800,11 @@ fn write_errors_are_reported_not_fatal() {
     t.finish();
     let e = t.take_error();
     assert!(matches!(e, Some(TraceError::Write(_))), "{e:?}");
+}
+
+#[test]
+fn tracer_is_shareable() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Tracer>();
+    send_sync::<Arc<Tracer>>();
 }
