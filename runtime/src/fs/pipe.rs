@@ -173,19 +173,19 @@ impl File for PipeEnd {
         let mut r = 0;
         if self.write {
             if st.readers == 0 {
-                r |= libc::POLLERR as i16;
+                r |= libc::POLLERR;
             } else if PIPE_CAPACITY - st.buf.len() >= PIPE_BUF {
-                r |= (libc::POLLOUT | libc::POLLWRNORM) as i16;
+                r |= libc::POLLOUT | libc::POLLWRNORM;
             }
         } else {
             if !st.buf.is_empty() {
-                r |= (libc::POLLIN | libc::POLLRDNORM) as i16;
+                r |= libc::POLLIN | libc::POLLRDNORM;
             }
             if st.writers == 0 {
-                r |= libc::POLLHUP as i16;
+                r |= libc::POLLHUP;
             }
         }
-        r & (events | (libc::POLLERR | libc::POLLHUP) as i16)
+        r & (events | libc::POLLERR | libc::POLLHUP)
     }
 
     fn status_flags(&self) -> u64 {

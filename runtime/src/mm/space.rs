@@ -354,7 +354,7 @@ impl AddressSpace {
         }
         let fixed = req.flags & (MAP_FIXED | MAP_FIXED_NOREPLACE) != 0;
         let start = if fixed {
-            if req.addr % PAGE_SIZE != 0 {
+            if !req.addr.is_multiple_of(PAGE_SIZE) {
                 return sys_err!(EINVAL, "MAP_FIXED address not page aligned");
             }
             let end = req.addr.checked_add(len).filter(|&e| e <= lay.task_size);
@@ -422,7 +422,7 @@ impl AddressSpace {
 
     /// `munmap(2)`.
     pub fn munmap(&self, addr: u64, len: u64, mmu: &mut dyn HostMmu) -> SysResult<()> {
-        if addr % PAGE_SIZE != 0 || len == 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) || len == 0 {
             return sys_err!(EINVAL, "munmap: unaligned address or zero length");
         }
         let Some(end) = page_up(len).and_then(|l| addr.checked_add(l)) else {
@@ -443,7 +443,7 @@ impl AddressSpace {
 
     /// `mprotect(2)`.
     pub fn mprotect(&self, addr: u64, len: u64, prot: u64, mmu: &mut dyn HostMmu) -> SysResult<()> {
-        if addr % PAGE_SIZE != 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) {
             return sys_err!(EINVAL, "mprotect: unaligned address");
         }
         if prot & !(PROT_READ | PROT_WRITE | PROT_EXEC | PROT_GROWSDOWN | PROT_GROWSUP) != 0
@@ -548,7 +548,7 @@ impl AddressSpace {
         if flags & MREMAP_DONTUNMAP != 0 {
             return sys_err!(EINVAL, "MREMAP_DONTUNMAP is not supported yet");
         }
-        if old % PAGE_SIZE != 0 || new_len == 0 {
+        if !old.is_multiple_of(PAGE_SIZE) || new_len == 0 {
             return sys_err!(EINVAL, "mremap: unaligned address or zero length");
         }
         let (Some(old_len), Some(new_len)) = (page_up(old_len), page_up(new_len)) else {
@@ -565,13 +565,13 @@ impl AddressSpace {
                 "mremap with old_size 0 (duplicating) is not supported"
             );
         }
-        let old_end = old.checked_add(old_len).unwrap_or(u64::MAX);
+        let old_end = old.saturating_add(old_len);
         if old_end > vma.end {
             return sys_err!(EFAULT, "mremap: old range spans several mappings");
         }
         let fixed = flags & MREMAP_FIXED != 0;
         if fixed {
-            let ok = new_addr % PAGE_SIZE == 0
+            let ok = new_addr.is_multiple_of(PAGE_SIZE)
                 && new_addr >= lay.mmap_min
                 && new_addr
                     .checked_add(new_len)
@@ -597,7 +597,7 @@ impl AddressSpace {
             self.release(freed);
             return Ok(old);
         }
-        let grow_end = old.checked_add(new_len).unwrap_or(u64::MAX);
+        let grow_end = old.saturating_add(new_len);
         if !fixed
             && old_end == vma.end
             && grow_end <= lay.task_size
@@ -697,7 +697,7 @@ impl AddressSpace {
     /// ones read back as zeroes, file ones are read from the file again);
     /// the other known advice values are accepted and ignored.
     pub fn madvise(&self, addr: u64, len: u64, advice: u64) -> SysResult<()> {
-        if addr % PAGE_SIZE != 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) {
             return sys_err!(EINVAL, "madvise: unaligned address");
         }
         let Some(end) = page_up(len).and_then(|l| addr.checked_add(l)) else {
@@ -756,7 +756,7 @@ impl AddressSpace {
     /// `msync(2)`: guest memory is umk's own, so there is nothing to write
     /// back; the arguments are checked as Linux checks them.
     pub fn msync(&self, addr: u64, len: u64, flags: u64) -> SysResult<()> {
-        if addr % PAGE_SIZE != 0
+        if !addr.is_multiple_of(PAGE_SIZE)
             || flags & !(MS_ASYNC | MS_INVALIDATE | MS_SYNC) != 0
             || flags & (MS_ASYNC | MS_SYNC) == (MS_ASYNC | MS_SYNC)
         {
@@ -774,7 +774,7 @@ impl AddressSpace {
     /// `mincore(2)`: one byte per page, bit 0 set when the page is resident
     /// (asked of the host for the frame behind it).
     pub fn mincore(&self, addr: u64, len: u64) -> SysResult<Vec<u8>> {
-        if addr % PAGE_SIZE != 0 {
+        if !addr.is_multiple_of(PAGE_SIZE) {
             return sys_err!(EINVAL, "mincore: unaligned address");
         }
         let Some(end) = page_up(len).and_then(|l| addr.checked_add(l)) else {
@@ -836,7 +836,7 @@ impl AddressSpace {
                 // Pages the file did not reach must exist too, as zeroes, so
                 // that UFFDIO_CONTINUE can map them.
                 let full = got / PAGE_SIZE;
-                let partial = u64::from(got % PAGE_SIZE != 0);
+                let partial = u64::from(!got.is_multiple_of(PAGE_SIZE));
                 if full + partial < n {
                     let _ = self
                         .memory
@@ -852,7 +852,12 @@ impl AddressSpace {
     /// Resolves a page fault of the stub (called by the fault thread).
     pub fn fault(&self, f: uffd::Fault) {
         let Some(u) = self.uffd.get() else { return };
-        log::debug(|| format!("mm: fault {:#x} minor={} write={}", f.addr, f.minor, f.write));
+        log::debug(|| {
+            format!(
+                "mm: fault {:#x} minor={} write={}",
+                f.addr, f.minor, f.write
+            )
+        });
         let page = page_down(f.addr);
         let inner = self.inner.lock();
         let Some(vma) = inner.vma_at(page).cloned() else {

@@ -13,11 +13,11 @@ pub fn syscalls_markdown() -> String {
     let mut full = 0;
     let mut partial = 0;
     let mut rows = String::new();
-    for nr in 0..sysno::COUNT {
+    for (nr, entry) in TABLE.iter().enumerate() {
         let Some(name) = sysno::name(nr as u64) else {
             continue;
         };
-        let (status, note) = match TABLE[nr].map(|e| e.status) {
+        let (status, note) = match entry.map(|e| e.status) {
             Some(Status::Full) => {
                 full += 1;
                 ("implemented", String::new())

@@ -438,13 +438,13 @@ pub fn poll(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
             .map(|p| if p.fd < 0 { None } else { t.get(p.fd).ok() })
             .collect()
     };
-    let always = (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) as i16;
+    let always = libc::POLLERR | libc::POLLHUP | libc::POLLNVAL;
     let scan = |fds: &mut Vec<Pollfd>| -> u64 {
         let mut ready = 0;
         for (p, f) in fds.iter_mut().zip(&files) {
             p.revents = match f {
                 _ if p.fd < 0 => 0,
-                None => libc::POLLNVAL as i16,
+                None => libc::POLLNVAL,
                 Some(f) => f.poll_ready(p.events | always) & (p.events | always),
             };
             if p.revents != 0 {
