@@ -100,4 +100,23 @@ static double measure(int (*op)(void *), void *ctx, long n, long t_ms, long batc
 }
 
 
+/* Runs the tests named on the command line (all of `all` when none are):
+ * exit status 0 when every test reported, 1 when one failed, 2 for an
+ * unknown test name (test() returns -2). */
+static int bench_run(const struct opts *o, char **all, int nall,
+                     int (*test)(const char *name, const struct opts *o))
+{
+    int n = o->ntests ? o->ntests : nall;
+    char **names = o->ntests ? o->tests : all;
+    int status = 0;
+    for (int i = 0; i < n; i++) {
+        int r = test(names[i], o);
+        if (r == -2)
+            return 2;
+        if (r)
+            status = 1;
+    }
+    return status;
+}
+
 #endif /* UMK_BENCH_H */

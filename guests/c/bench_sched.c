@@ -261,15 +261,5 @@ int main(int argc, char **argv)
         return 2;
     if (pin_one_cpu())
         return 1;
-    int n = o.ntests ? o.ntests : (int)(sizeof(all) / sizeof(all[0]));
-    char **names = o.ntests ? o.tests : all;
-    int status = 0;
-    for (int i = 0; i < n; i++) {
-        int r = test(names[i], &o);
-        if (r == -2)
-            return 2;
-        if (r)
-            status = 1;
-    }
-    return status;
+    return bench_run(&o, all, (int)(sizeof(all) / sizeof(all[0])), test);
 }
