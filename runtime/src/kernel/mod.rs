@@ -151,7 +151,7 @@ impl Kernel {
             limits: Mutex::new(limits),
             sigactions: Mutex::new([Default::default(); NSIG]),
             exe,
-            cwd: Mutex::new(cwd),
+            cwd: Mutex::new(Arc::new(cwd)),
             pgid: Mutex::new(1),
             sid: Mutex::new(1),
             pdeathsig: Mutex::new(0),
@@ -172,7 +172,9 @@ impl Kernel {
         guest.kill();
         drop(guest);
         process.faults.lock().take();
-        process.files.lock().clone_from(&FdTable::default());
+        // Close the guest's descriptors now rather than when the last
+        // reference to the process goes.
+        *process.files.lock() = FdTable::default();
         Ok(status)
     }
 }

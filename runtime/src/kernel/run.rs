@@ -7,7 +7,7 @@ use crate::error::SysError;
 use crate::mm::AddressSpace;
 use crate::platform::{GuestThread, Trap};
 use crate::syscall::{self, Outcome, SyscallContext};
-use crate::task::{ExitStatus, Thread};
+use crate::task::{default_terminates, ExitStatus, Thread};
 use crate::trace::{GuestMemRead, SyscallEvent};
 
 use super::Kernel;
@@ -16,22 +16,6 @@ impl GuestMemRead for AddressSpace {
     fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
         AddressSpace::read(self, addr, buf).is_ok()
     }
-}
-
-/// What a signal does when the guest has no handler (signal(7)): only
-/// whether it ends the process matters until delivery arrives.
-fn default_terminates(sig: i32) -> bool {
-    !matches!(
-        sig,
-        libc::SIGCHLD
-            | libc::SIGURG
-            | libc::SIGWINCH
-            | libc::SIGCONT
-            | libc::SIGSTOP
-            | libc::SIGTSTP
-            | libc::SIGTTIN
-            | libc::SIGTTOU
-    )
 }
 
 fn encode(r: &Result<u64, SysError>) -> u64 {

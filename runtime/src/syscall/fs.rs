@@ -25,15 +25,11 @@ use crate::fs::host::{host_errno, stat_from_host};
 use crate::fs::{File, HostFile};
 use crate::sys_err;
 
-/// What umk itself answers for a `/proc` path.
-enum ProcPath {
-    Exe,
-    Fd(i32),
-}
-
-fn proc_path(ctx: &SyscallContext<'_>, path: &Path) -> Option<ProcPath> {
-    let s = path.to_str()?;
-    let rest = s.strip_prefix("/proc/")?;
+/// The target of a `/proc` link umk answers itself — the caller's
+/// `/proc/{self,thread-self,PID}/exe` and `.../fd/N` (the host's would
+/// describe the stub) — or `None` for any other path.
+fn proc_link(ctx: &SyscallContext<'_>, path: &Path) -> Option<SysResult<PathBuf>> {
+    let rest = path.to_str()?.strip_prefix("/proc/")?;
     let (who, tail) = rest.split_once('/')?;
     let me =
         who == "self" || who == "thread-self" || who.parse::<i32>().ok() == Some(ctx.process().pid);
@@ -41,9 +37,21 @@ fn proc_path(ctx: &SyscallContext<'_>, path: &Path) -> Option<ProcPath> {
         return None;
     }
     if tail == "exe" {
-        return Some(ProcPath::Exe);
+        return Some(Ok(ctx.process().exe.clone()));
     }
-    tail.strip_prefix("fd/")?.parse().ok().map(ProcPath::Fd)
+    let n: i32 = tail.strip_prefix("fd/")?.parse().ok()?;
+    Some(match ctx.process().files.lock().get(n) {
+        Ok(f) => Ok(f
+            .path()
+            .unwrap_or_else(|| PathBuf::from(format!("anon_inode:[{n}]")))),
+        Err(_) => sys_err!(ENOENT, "no such fd"),
+    })
+}
+
+/// The path a lookup that follows symlinks resolves: umk's own `/proc`
+/// links replaced by their targets, any other path unchanged.
+fn follow(ctx: &SyscallContext<'_>, path: PathBuf) -> SysResult<PathBuf> {
+    proc_link(ctx, &path).unwrap_or(Ok(path))
 }
 
 fn cstring(p: &Path) -> SysResult<CString> {
@@ -55,7 +63,7 @@ fn cstring(p: &Path) -> SysResult<CString> {
 enum DirGuard {
     None,
     File(#[allow(dead_code)] Arc<dyn File>),
-    Cwd(#[allow(dead_code)] OwnedFd),
+    Cwd(#[allow(dead_code)] Arc<crate::task::Cwd>),
 }
 
 /// A directory descriptor argument as a host descriptor: `AT_FDCWD` is the
@@ -65,12 +73,8 @@ fn host_dirfd(ctx: &SyscallContext<'_>, dirfd: i32, path: &Path) -> SysResult<(i
         return Ok((libc::AT_FDCWD, DirGuard::None));
     }
     if dirfd == AT_FDCWD {
-        let cwd = ctx.process().cwd.lock();
-        let dup = cwd
-            .fd
-            .try_clone()
-            .map_err(|_| SysError::new(guest_abi::Errno::ENFILE, "dup of cwd"))?;
-        return Ok((dup.as_raw_fd(), DirGuard::Cwd(dup)));
+        let cwd = ctx.process().cwd.lock().clone();
+        return Ok((cwd.fd.as_raw_fd(), DirGuard::Cwd(cwd)));
     }
     let f = ctx.process().files.lock().get(dirfd)?;
     let raw = match f.host_fd() {
@@ -91,22 +95,7 @@ fn do_openat(
     flags: u64,
     mode: u64,
 ) -> SysResult {
-    let mut path = ctx.read_path(path_addr, false)?;
-    match proc_path(ctx, &path) {
-        Some(ProcPath::Exe) => path = ctx.process().exe.clone(),
-        Some(ProcPath::Fd(n)) => {
-            let f = ctx
-                .process()
-                .files
-                .lock()
-                .get(n)
-                .map_err(|_| SysError::new(guest_abi::Errno::ENOENT, "no such fd"))?;
-            if let Some(p) = f.path() {
-                path = p;
-            }
-        }
-        None => {}
-    }
+    let path = follow(ctx, ctx.read_path(path_addr, false)?)?;
     let (dir, _keep) = host_dirfd(ctx, dirfd, &path)?;
     let c = cstring(&path)?;
     let host_flags = (flags as i32) | libc::O_CLOEXEC;
@@ -174,10 +163,8 @@ fn do_fstatat(
             ctx.process().files.lock().get(dirfd)?.stat()?
         }
     } else {
-        if let Some(ProcPath::Exe) = proc_path(ctx, &path) {
-            if flags & AT_SYMLINK_NOFOLLOW == 0 {
-                path = ctx.process().exe.clone();
-            }
+        if flags & AT_SYMLINK_NOFOLLOW == 0 {
+            path = follow(ctx, path)?;
         }
         let (dir, _keep) = host_dirfd(ctx, dirfd, &path)?;
         let hf = if flags & AT_SYMLINK_NOFOLLOW != 0 {
@@ -227,10 +214,7 @@ fn do_faccessat(
     if flags & !(AT_EACCESS | AT_SYMLINK_NOFOLLOW | AT_EMPTY_PATH) != 0 {
         return sys_err!(EINVAL, "bad flags");
     }
-    let mut path = ctx.read_path(path_addr, flags & AT_EMPTY_PATH != 0)?;
-    if let Some(ProcPath::Exe) = proc_path(ctx, &path) {
-        path = ctx.process().exe.clone();
-    }
+    let path = follow(ctx, ctx.read_path(path_addr, flags & AT_EMPTY_PATH != 0)?)?;
     let (dir, _keep) = host_dirfd(ctx, dirfd, &path)?;
     let c = cstring(&path)?;
     // SAFETY: NUL-terminated path and integer arguments.
@@ -290,19 +274,8 @@ fn do_readlinkat(
     if size as i32 <= 0 {
         return sys_err!(EINVAL, "bufsiz <= 0");
     }
-    let target: Vec<u8> = match proc_path(ctx, &path) {
-        Some(ProcPath::Exe) => ctx.process().exe.as_os_str().as_bytes().to_vec(),
-        Some(ProcPath::Fd(n)) => {
-            let f = ctx
-                .process()
-                .files
-                .lock()
-                .get(n)
-                .map_err(|_| SysError::new(guest_abi::Errno::ENOENT, "no such fd"))?;
-            f.path()
-                .map(|p| p.as_os_str().as_bytes().to_vec())
-                .unwrap_or_else(|| format!("anon_inode:[{n}]").into_bytes())
-        }
+    let target: Vec<u8> = match proc_link(ctx, &path) {
+        Some(t) => t?.as_os_str().as_bytes().to_vec(),
         None => {
             let (dir, _keep) = host_dirfd(ctx, dirfd, &path)?;
             let c = cstring(&path)?;
@@ -710,9 +683,7 @@ fn set_cwd(ctx: &SyscallContext<'_>, fd: OwnedFd, path: PathBuf) -> SysResult {
     if st.st_mode & libc::S_IFMT != libc::S_IFDIR {
         return sys_err!(ENOTDIR, "not a directory");
     }
-    let mut cwd = ctx.process().cwd.lock();
-    cwd.fd = fd;
-    cwd.path = path;
+    *ctx.process().cwd.lock() = Arc::new(crate::task::Cwd { path, fd });
     Ok(0)
 }
 

@@ -37,11 +37,18 @@ fn check_dest(ctx: &SyscallContext<'_>, buf: u64, n: usize) -> SysResult<()> {
 /// yields its valid prefix (the kernel writes what it could copy), or
 /// EFAULT if no byte is valid.
 fn gather_src(ctx: &SyscallContext<'_>, buf: u64, n: usize) -> SysResult<Vec<u8>> {
-    let ok = ctx.mm().accessible_len(buf, n as u64, false) as usize;
-    if ok == 0 && n > 0 {
-        return Err(EFAULT);
+    // The common case is one pass over the VMAs; the prefix walk only runs
+    // for a buffer that is bad somewhere.
+    match ctx.read_bytes(buf, n) {
+        Err(e) if e.errno == guest_abi::Errno::EFAULT => {
+            let ok = ctx.mm().accessible_len(buf, n as u64, false) as usize;
+            if ok == 0 {
+                return Err(EFAULT);
+            }
+            ctx.read_bytes(buf, ok)
+        }
+        r => r,
     }
-    ctx.read_bytes(buf, ok)
 }
 
 pub fn read(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {

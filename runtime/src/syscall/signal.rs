@@ -142,15 +142,7 @@ fn send_to_self(ctx: &mut SyscallContext<'_>, sig: u64) -> SysResult {
     if handler != SIG_DFL && sig != u64::from(SIGKILL) {
         return sys_err!(ENOSYS, "signal handlers are not delivered yet");
     }
-    let ignored_by_default = matches!(
-        sig as i32,
-        libc::SIGCHLD | libc::SIGURG | libc::SIGWINCH | libc::SIGCONT
-    );
-    let stops = matches!(
-        sig as i32,
-        libc::SIGSTOP | libc::SIGTSTP | libc::SIGTTIN | libc::SIGTTOU
-    );
-    if ignored_by_default || stops {
+    if !crate::task::default_terminates(sig as i32) {
         return Ok(0);
     }
     ctx.outcome = crate::syscall::Outcome::ExitProcess(crate::task::ExitStatus::Signaled {

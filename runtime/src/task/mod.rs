@@ -42,7 +42,8 @@ pub struct Process {
     pub sigactions: Mutex<[KernelSigaction; NSIG]>,
     /// Absolute path of the running executable (`/proc/self/exe`).
     pub exe: PathBuf,
-    pub cwd: Mutex<Cwd>,
+    /// Shared, so a lookup can hold the directory without a host `dup`.
+    pub cwd: Mutex<Arc<Cwd>>,
     /// Process group and session (init leads both).
     pub pgid: Mutex<Pid>,
     pub sid: Mutex<Pid>,
@@ -145,4 +146,21 @@ pub fn comm_of(exe: &std::path::Path) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;
     let name = exe.file_name().map(|n| n.as_bytes()).unwrap_or(b"");
     name[..name.len().min(15)].to_vec()
+}
+
+/// Whether signal `sig`'s default action ends the process (signal(7):
+/// "Term" and "Core"); the others are "Ign", "Stop" and "Cont". Until signal
+/// delivery exists, stopping is treated like ignoring.
+pub fn default_terminates(sig: i32) -> bool {
+    !matches!(
+        sig,
+        libc::SIGCHLD
+            | libc::SIGURG
+            | libc::SIGWINCH
+            | libc::SIGCONT
+            | libc::SIGSTOP
+            | libc::SIGTSTP
+            | libc::SIGTTIN
+            | libc::SIGTTOU
+    )
 }
