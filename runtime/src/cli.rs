@@ -45,6 +45,10 @@ pub struct RunArgs {
     /// Number of virtual CPUs guest threads run on (default: host cores).
     #[arg(long, value_name = "N")]
     pub cpus: Option<usize>,
+    /// Most guest threads alive at once; past it fork and clone fail with
+    /// EAGAIN (a fork bomb stops there).
+    #[arg(long, value_name = "N", default_value_t = crate::task::table::DEFAULT_MAX_TASKS)]
+    pub max_tasks: usize,
     /// The program (looked up in PATH like execvp when it has no slash) and
     /// its arguments.
     #[arg(
@@ -122,6 +126,7 @@ pub fn run(args: RunArgs) -> i32 {
     let config = Config {
         platform,
         cpus: args.cpus.unwrap_or_else(host_cpus).max(1),
+        max_tasks: args.max_tasks.max(1),
         memory_bytes: DEFAULT_MEMORY,
     };
     let status = Kernel::boot(config, tracer.clone()).and_then(|k| k.run(prog, exec_args));

@@ -12,11 +12,35 @@
  *                   (r15 = first op), stopping at the first error or the end
  *                   marker, then `int3`. An op is 8 words: nr, six arguments,
  *                   result. User-Mode Linux's stub batches the same way.
+ *   stub_clone    - clone a new host thread for a new guest thread (rdi =
+ *                   clone flags, with CLONE_UNTRACED). The parent returns
+ *                   through `int3`; the child waits in `pause` until its own
+ *                   umk kernel thread seizes it and gives it guest registers.
+ *   stub_exit_thread - a detached thread ends here (exit of one host thread).
+ *   stub_spawn_control - clone the control thread (rsi = its stack, r15 =
+ *                   its mailbox page). The control thread serves umk's
+ *                   requests to change this address space while guest threads
+ *                   run (copy-on-write remaps from the fault thread): it
+ *                   waits on the mailbox's `req` futex, runs the ops that
+ *                   follow (same format as stub_batch), publishes `done` and
+ *                   wakes umk. Mailbox: u32 req at 0, u32 done at 4, ops from
+ *                   byte 64.
+ *
+ * The stub ignores the host signal umk uses to kick a running guest thread
+ * (SIGKICK below): a traced thread still reports it to its tracer (ignored
+ * signals are reported under ptrace), while the untraced control thread and
+ * a thread on its way out are never killed by a late kick.
  *
  * Guest code never runs here, and the stub makes no host syscall of its own
- * after the SIGSTOP.
+ * after the SIGSTOP except in the control thread.
  */
     .set SYS_munmap, 11
+    .set SYS_rt_sigaction, 13
+    .set SYS_pause, 34
+    .set SYS_clone, 56
+    .set SYS_exit, 60
+    .set SYS_futex, 202
+    .set SIGKICK, 63
     .set SYS_getpid, 39
     .set SYS_kill, 62
     .set SYS_prctl, 157
@@ -44,6 +68,13 @@ _start:
     and $~0xfff, %rdi
     movabs $TASK_SIZE, %rsi
     sub %rdi, %rsi
+    syscall
+    /* Ignore SIGKICK (see above). */
+    mov $SYS_rt_sigaction, %eax
+    mov $SIGKICK, %edi
+    lea kick_action(%rip), %rsi
+    xor %edx, %edx
+    mov $8, %r10d
     syscall
     mov $SYS_getpid, %eax
     syscall
@@ -81,7 +112,87 @@ stub_batch:
 2:  int3
     ud2
 
+    .globl stub_clone
+stub_clone:
+    mov $SYS_clone, %eax
+    xor %esi, %esi
+    xor %edx, %edx
+    xor %r10d, %r10d
+    xor %r8d, %r8d
+    syscall
+    test %rax, %rax
+    jz 1f
+    int3
+    ud2
+    /* The new thread touches no memory: it has no stack of its own yet. */
+1:  mov $SYS_pause, %eax
+    syscall
+    jmp 1b
+
+    .globl stub_exit_thread
+stub_exit_thread:
+    mov $SYS_exit, %eax
+    xor %edi, %edi
+    syscall
+    ud2
+
+    .globl stub_spawn_control
+stub_spawn_control:
+    mov $SYS_clone, %eax
+    xor %edx, %edx
+    xor %r10d, %r10d
+    xor %r8d, %r8d
+    syscall
+    test %rax, %rax
+    jz control_loop
+    int3
+    ud2
+
+control_loop:
+    mov (%r15), %eax
+    cmp 4(%r15), %eax
+    jne 3f
+    /* futex(&req, FUTEX_WAIT, req, NULL): shared, the page is a memfd frame */
+    mov %eax, %edx
+    mov %r15, %rdi
+    xor %esi, %esi
+    xor %r10d, %r10d
+    mov $SYS_futex, %eax
+    syscall
+    jmp control_loop
+3:  mov %eax, %r14d
+    lea 64(%r15), %r13
+4:  mov (%r13), %rax
+    cmp $-1, %rax
+    je 5f
+    mov 8(%r13), %rdi
+    mov 16(%r13), %rsi
+    mov 24(%r13), %rdx
+    mov 32(%r13), %r10
+    mov 40(%r13), %r8
+    mov 48(%r13), %r9
+    syscall
+    mov %rax, 56(%r13)
+    cmp $-4095, %rax
+    jae 5f
+    add $64, %r13
+    jmp 4b
+5:  mov %r14d, 4(%r15)
+    /* futex(&done, FUTEX_WAKE, 1) */
+    lea 4(%r15), %rdi
+    mov $1, %esi
+    mov $1, %edx
+    mov $SYS_futex, %eax
+    syscall
+    jmp control_loop
+
     .section .rodata
+    .balign 8
+kick_action:
+    .quad 1     /* SIG_IGN */
+    .quad 0     /* flags */
+    .quad 0     /* restorer */
+    .quad 0     /* mask */
 stub_name:
     .asciz "umk-stub"
 
@@ -90,5 +201,9 @@ stub_name:
 stub_stack:
     .skip 65536
 stub_stack_top:
+    .globl control_stack_top
+control_stack:
+    .skip 16384
+control_stack_top:
 
     .section .note.GNU-stack,"",@progbits

@@ -1,27 +1,37 @@
-//! The kernel: boot, global tables, and starting the first program.
+//! The kernel: boot, global tables, and the life of a kernel thread.
 //!
 //! # Model
 //!
-//! [`Kernel::boot`] creates guest physical memory and the platform (which
-//! starts the stub spawner). [`Kernel::run`] starts the first program as
-//! pid 1 on its own kernel thread and waits for it; the kernel thread
-//! creates the stub, loads the program into the new address space and then
-//! drives the guest thread in [`run::run_thread`] until the process ends.
+//! [`Kernel::boot`] creates guest physical memory, the platform (which
+//! starts the stub spawner) and the task table. [`Kernel::run`] starts the
+//! first program as pid 1 and waits for it to end; then every other guest is
+//! killed and umk waits for their kernel threads, so no stub outlives the
+//! run.
+//!
+//! Every guest thread gets a kernel thread ([`Kernel::spawn_task`]) that
+//! first sets up what the guest thread runs on — a new stub and a loaded
+//! program (init), a new stub mapping a forked address space (fork), or a
+//! new host thread in the parent's stub (clone with `CLONE_VM`) — and then
+//! drives it in [`run::run_thread`]. When the guest thread ends its kernel
+//! thread does the exit work ([`exit::thread_exited`]).
 
+pub mod exit;
 pub mod run;
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
 use crate::fs::{FdTable, HostFile};
 use crate::loader::{ExecArgs, Program};
 use crate::mm::fault::FaultThread;
 use crate::mm::uffd::Uffd;
 use crate::mm::{AddressSpace, Memory};
-use crate::platform::{stub, Platform, PlatformKind};
-use crate::task::{host_limits, ExitStatus, Process, Thread, ThreadState, NSIG};
+use crate::platform::{stub, GuestThread, Platform, PlatformKind, Regs, StubHandle};
+use crate::task::table::Tasks;
+use crate::task::{ExitStatus, Live, Mm, Process, Thread, ThreadState};
 use crate::trace::Tracer;
 
 /// Size of guest physical memory (a sparse memfd: untouched frames cost
@@ -34,6 +44,8 @@ pub struct Config {
     /// vCPUs (`--cpus`); the scheduler gives this meaning.
     pub cpus: usize,
     pub memory_bytes: u64,
+    /// `--max-tasks`: live guest threads at most.
+    pub max_tasks: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -57,6 +69,12 @@ pub struct Kernel {
     pub memory: Arc<Memory>,
     pub platform: Platform,
     pub tracer: Option<Arc<Tracer>>,
+    pub tasks: Tasks,
+    /// Kernel threads still running (umk waits for them at the end).
+    pub live: Live,
+    /// init's status once it has ended.
+    init_status: Mutex<Option<ExitStatus>>,
+    init_cv: Condvar,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -65,6 +83,26 @@ impl std::fmt::Debug for Kernel {
             .field("config", &self.config)
             .finish_non_exhaustive()
     }
+}
+
+/// What a new kernel thread sets up before it drives its guest thread.
+pub enum Start {
+    /// init: a new stub with `prog` loaded.
+    Exec { prog: Program, args: ExecArgs },
+    /// A fork child: a new stub mapping the thread's (forked) address
+    /// space; the guest starts from `regs`; `set_child_tid` is
+    /// CLONE_CHILD_SETTID's pointer (written in the child's memory).
+    Fork {
+        regs: Regs,
+        set_child_tid: Option<u64>,
+    },
+    /// A new host thread `host_tid` in `stub` (clone with CLONE_VM); the
+    /// guest starts from `regs`.
+    Attach {
+        host_tid: i32,
+        stub: Arc<StubHandle>,
+        regs: Regs,
+    },
 }
 
 /// The guest's stdio: duplicates of umk's descriptors 0, 1 and 2 (a guest
@@ -91,90 +129,191 @@ impl Kernel {
     pub fn boot(config: Config, tracer: Option<Arc<Tracer>>) -> Result<Arc<Kernel>, KernelError> {
         let memory = Arc::new(Memory::new(config.memory_bytes)?);
         let platform = Platform::new(config.platform, memory.clone())?;
+        let tasks = Tasks::new(config.max_tasks);
         Ok(Arc::new(Kernel {
             config,
             memory,
             platform,
             tracer,
+            tasks,
+            live: Live::default(),
+            init_status: Mutex::new(None),
+            init_cv: Condvar::new(),
         }))
     }
 
-    /// Runs `prog` as pid 1 and returns how it ended.
-    pub fn run(self: &Arc<Self>, prog: Program, args: ExecArgs) -> Result<ExitStatus, KernelError> {
-        let k = self.clone();
-        let h = std::thread::Builder::new()
-            .name("umk-task-1".into())
-            .spawn(move || k.start_init(prog, args))?;
-        h.join().map_err(|_| KernelError::Panicked)?
-    }
-
-    fn start_init(
-        self: Arc<Self>,
-        prog: Program,
-        args: ExecArgs,
-    ) -> Result<ExitStatus, KernelError> {
-        let (mut guest, uffd) = self.platform.new_address_space()?;
-        let limits = host_limits();
-        let stack = limits[guest_abi::resource::RLIMIT_STACK as usize]
-            .rlim_cur
-            .clamp(128 << 10, 1 << 30);
+    /// The layout of a new address space.
+    pub fn new_space(&self) -> Result<AddressSpace, KernelError> {
         let base = stub::layout()
             .map_err(crate::platform::PlatformError::from)?
             .base;
-        let layout = crate::loader::layout(base, stack);
-        let mm = Arc::new(AddressSpace::new(self.memory.clone(), layout));
-        mm.set_uffd(Uffd::new(uffd)?);
-        let faults = FaultThread::spawn(mm.clone())?;
-        let started = crate::loader::load(&prog, &mm, &mut *guest, &args, stack)
-            .map_err(KernelError::Load)?;
-        {
-            let r = guest.regs_mut();
-            let (cs, ss, ds, es, fs, gs) = (r.cs, r.ss, r.ds, r.es, r.fs, r.gs);
-            // SAFETY: user_regs_struct is plain integers; zero is valid.
-            *r = unsafe { std::mem::zeroed() };
-            (r.cs, r.ss, r.ds, r.es, r.fs, r.gs) = (cs, ss, ds, es, fs, gs);
-            r.rip = started.entry;
-            r.rsp = started.sp;
-            r.eflags = 0x202;
-            r.orig_rax = u64::MAX;
-        }
+        let layout = crate::loader::layout(base, self.stack_size());
+        Ok(AddressSpace::new(self.memory.clone(), layout))
+    }
+
+    /// The main thread's stack size: RLIMIT_STACK, within 128 KiB..1 GiB.
+    pub fn stack_size(&self) -> u64 {
+        crate::task::host_limits()[guest_abi::resource::RLIMIT_STACK as usize]
+            .rlim_cur
+            .clamp(128 << 10, 1 << 30)
+    }
+
+    /// Creates a stub for `space` and attaches it: uffd, fault thread.
+    pub fn attach_stub(&self, mm: &Mm) -> Result<Box<dyn GuestThread>, KernelError> {
+        let ns = self.platform.new_address_space()?;
+        mm.space.set_uffd(Uffd::new(ns.uffd)?);
+        mm.space.set_stub(ns.stub);
+        mm.set_faults(FaultThread::spawn(mm.space.clone())?);
+        Ok(ns.thread)
+    }
+
+    /// Runs `prog` as pid 1 and returns how it ended, once every guest is
+    /// gone.
+    pub fn run(self: &Arc<Self>, prog: Program, args: ExecArgs) -> Result<ExitStatus, KernelError> {
         let exe = std::fs::canonicalize(&prog.exe.path).unwrap_or_else(|_| prog.exe.path.clone());
         let cwd =
             crate::task::Cwd::open(std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")))
                 .or_else(|_| crate::task::Cwd::open(PathBuf::from("/")))?;
-        let process = Arc::new(Process {
-            pid: 1,
-            ppid: 0,
-            mm,
-            faults: Mutex::new(Some(faults)),
-            files: Mutex::new(stdio_table()),
-            limits: Mutex::new(limits),
-            sigactions: Mutex::new([Default::default(); NSIG]),
-            exe,
-            cwd: Mutex::new(Arc::new(cwd)),
-            pgid: Mutex::new(1),
-            sid: Mutex::new(1),
-            pdeathsig: Mutex::new(0),
-        });
+        let process = Arc::new(Process::new(1, stdio_table(), exe.clone(), Arc::new(cwd)));
+        let mm = Arc::new(Mm::new(Arc::new(self.new_space()?)));
         let state = ThreadState {
-            comm: crate::task::comm_of(&process.exe),
+            comm: crate::task::comm_of(&exe),
             ..Default::default()
         };
-        let thread = Arc::new(Thread {
-            tid: 1,
-            process: process.clone(),
-            state: Mutex::new(state),
-        });
-        if let Some(t) = &self.tracer {
-            t.task_created(1);
+        let thread = Arc::new(Thread::new(1, process.clone(), mm, state));
+        {
+            let mut t = self.tasks.lock();
+            let pid = t.alloc_pid().map_err(|_| KernelError::Panicked)?;
+            debug_assert_eq!(pid, 1);
+            Tasks::add_process(&mut t, process, 0);
+            Tasks::add_thread(&mut t, thread.clone());
         }
-        let status = run::run_thread(&self, &thread, &mut *guest);
-        guest.kill();
-        drop(guest);
-        process.faults.lock().take();
-        // Close the guest's descriptors now rather than when the last
-        // reference to the process goes.
-        *process.files.lock() = FdTable::default();
+        self.spawn_task(thread, Start::Exec { prog, args })?;
+        let status = {
+            let mut st = self.init_status.lock();
+            while st.is_none() {
+                self.init_cv.wait(&mut st);
+            }
+            st.unwrap_or(ExitStatus::Exited(0))
+        };
+        self.kill_everything();
+        if !self
+            .live
+            .wait_idle(Instant::now() + Duration::from_secs(10))
+        {
+            crate::log::warn("kernel threads still running 10 s after init exited");
+        }
         Ok(status)
     }
+
+    /// init has ended with `status`.
+    pub fn init_exited(&self, status: ExitStatus) {
+        *self.init_status.lock() = Some(status);
+        self.init_cv.notify_all();
+    }
+
+    /// Ends every guest process (init has exited).
+    pub fn kill_everything(&self) {
+        for p in self.tasks.processes() {
+            p.begin_exit(ExitStatus::Signaled {
+                signo: libc::SIGKILL,
+                core: false,
+            });
+        }
+    }
+
+    /// Starts the kernel thread for `thread`.
+    pub fn spawn_task(self: &Arc<Self>, thread: Arc<Thread>, start: Start) -> std::io::Result<()> {
+        let k = self.clone();
+        self.live.enter();
+        let name = format!("umk-task-{}", thread.tid);
+        let t2 = thread.clone();
+        let r = std::thread::Builder::new()
+            .name(name)
+            .spawn(move || k.task_main(t2, start));
+        if let Err(e) = r {
+            self.live.leave();
+            return Err(e);
+        }
+        Ok(())
+    }
+
+    fn task_main(self: Arc<Self>, thread: Arc<Thread>, start: Start) {
+        crate::task::set_current(Some(thread.clone()));
+        match self.setup(&thread, start) {
+            Ok(guest) => {
+                if let Some(t) = &self.tracer {
+                    t.task_created(thread.tid);
+                }
+                run::run_thread(&self, &thread, guest);
+            }
+            Err(e) => {
+                crate::log::warn(&format!("task {}: cannot start: {e}", thread.tid));
+                let st = ExitStatus::Signaled {
+                    signo: libc::SIGKILL,
+                    core: false,
+                };
+                thread.process.begin_exit(st);
+                exit::thread_exited(&self, &thread, None, st);
+            }
+        }
+        crate::task::set_current(None);
+        self.live.leave();
+    }
+
+    fn setup(
+        &self,
+        thread: &Arc<Thread>,
+        start: Start,
+    ) -> Result<Box<dyn GuestThread>, KernelError> {
+        let mm = thread.mm();
+        let mut guest = match start {
+            Start::Exec { prog, args } => {
+                let mut guest = self.attach_stub(&mm)?;
+                let started =
+                    crate::loader::load(&prog, &mm.space, &mut *guest, &args, self.stack_size())
+                        .map_err(KernelError::Load)?;
+                initial_regs(guest.regs_mut(), started.entry, started.sp);
+                guest
+            }
+            Start::Fork {
+                regs,
+                set_child_tid,
+            } => {
+                let mut guest = self.attach_stub(&mm)?;
+                mm.space.populate(&mut *guest).map_err(KernelError::Load)?;
+                if let Some(p) = set_child_tid {
+                    let _ = mm.space.write(p, &thread.tid.to_ne_bytes());
+                }
+                *guest.regs_mut() = regs;
+                guest
+            }
+            Start::Attach {
+                host_tid,
+                stub,
+                regs,
+            } => {
+                let mut guest = self.platform.attach_thread(host_tid, stub)?;
+                *guest.regs_mut() = regs;
+                guest
+            }
+        };
+        let stub_pid = guest.stub().map_or(0, |s| s.pid());
+        thread.set_host(stub_pid, guest.host_tid());
+        let _ = &mut guest;
+        Ok(guest)
+    }
+}
+
+/// Registers of a freshly loaded program: everything zero but the entry
+/// point, the stack pointer and the segment selectors the host set.
+pub fn initial_regs(r: &mut Regs, entry: u64, sp: u64) {
+    let (cs, ss, ds, es, fs, gs) = (r.cs, r.ss, r.ds, r.es, r.fs, r.gs);
+    // SAFETY: user_regs_struct is plain integers; zero is valid.
+    *r = unsafe { std::mem::zeroed() };
+    (r.cs, r.ss, r.ds, r.es, r.fs, r.gs) = (cs, ss, ds, es, fs, gs);
+    r.rip = entry;
+    r.rsp = sp;
+    r.eflags = 0x202;
+    r.orig_rax = u64::MAX;
 }

@@ -7,9 +7,10 @@ use crate::error::SysError;
 use crate::mm::AddressSpace;
 use crate::platform::{GuestThread, Trap};
 use crate::syscall::{self, Outcome, SyscallContext};
-use crate::task::{default_terminates, ExitStatus, Thread};
+use crate::task::{ExitStatus, Thread};
 use crate::trace::{GuestMemRead, SyscallEvent};
 
+use super::exit::{self, send_to};
 use super::Kernel;
 
 impl GuestMemRead for AddressSpace {
@@ -25,23 +26,41 @@ fn encode(r: &Result<u64, SysError>) -> u64 {
     }
 }
 
-/// Drives one guest thread until its process ends; returns how it ended.
-pub fn run_thread(
+const KILLED: ExitStatus = ExitStatus::Signaled {
+    signo: libc::SIGKILL,
+    core: false,
+};
+
+/// Drives one guest thread until it ends, then does its exit work.
+pub fn run_thread(kernel: &Arc<Kernel>, thread: &Arc<Thread>, guest: Box<dyn GuestThread>) {
+    let mut guest = guest;
+    let status = drive(kernel, thread, &mut guest);
+    exit::thread_exited(kernel, thread, Some(guest), status);
+}
+
+fn drive(
     kernel: &Arc<Kernel>,
     thread: &Arc<Thread>,
-    guest: &mut dyn GuestThread,
+    guest: &mut Box<dyn GuestThread>,
 ) -> ExitStatus {
     let tracer = kernel.tracer.clone();
     let tid = thread.tid;
     loop {
-        let trap = match guest.run() {
+        if thread.is_killed() {
+            return thread.process.exiting().unwrap_or(KILLED);
+        }
+        thread.clear_attention();
+        if !thread.enter_guest() {
+            continue;
+        }
+        let trap = guest.run();
+        thread.leave_guest();
+        let trap = match trap {
             Ok(t) => t,
             Err(e) => {
                 crate::log::warn(&format!("task {tid}: {e}"));
-                return ExitStatus::Signaled {
-                    signo: libc::SIGKILL,
-                    core: false,
-                };
+                thread.process.begin_exit(KILLED);
+                return KILLED;
             }
         };
         match trap {
@@ -50,34 +69,38 @@ pub fn run_thread(
                 let nr = regs.orig_rax;
                 let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
                 let t0 = tracer.as_ref().map(|_| (SystemTime::now(), Instant::now()));
+                let mm = thread.mm();
                 let mut ctx = SyscallContext {
                     kernel,
                     thread,
-                    guest: &mut *guest,
+                    mm,
+                    guest: &mut **guest,
                     outcome: Outcome::Return,
                 };
                 let res = syscall::dispatch(&mut ctx, nr, &args);
-                let outcome = ctx.outcome;
+                let SyscallContext { outcome, mm, .. } = ctx;
                 if let (Some(tr), Some((start, i0))) = (&tracer, t0) {
                     let ev = SyscallEvent {
                         tid,
                         nr,
                         args,
                         ret: match outcome {
-                            Outcome::Return => Some(res.map_err(|e| e.errno)),
-                            Outcome::ExitProcess(_) => None,
+                            Outcome::Return | Outcome::Exec(_) => {
+                                Some(res.as_ref().map(|v| *v).map_err(|e| e.errno))
+                            }
+                            _ => None,
                         },
                         start,
                         duration: i0.elapsed(),
                     };
-                    tr.syscall(&ev, &*thread.process.mm);
+                    tr.syscall(&ev, &*mm.space);
                 }
                 match outcome {
                     Outcome::Return => guest.set_syscall_result(encode(&res)),
+                    Outcome::Exec(new) => *guest = new,
+                    Outcome::ExitThread(st) => return st,
                     Outcome::ExitProcess(st) => {
-                        if let (Some(tr), ExitStatus::Exited(code)) = (&tracer, st) {
-                            tr.exited(tid, code);
-                        }
+                        thread.process.begin_exit(st);
                         return st;
                     }
                 }
@@ -91,31 +114,32 @@ pub fn run_thread(
                             "--- {name} {{si_signo={name}, si_code={code}, si_addr={addr:#x}}} ---"
                         ),
                     );
-                    tr.killed(tid, signo, false);
                 }
-                return ExitStatus::Signaled { signo, core: false };
+                let core = exit::default_core(signo)
+                    && thread
+                        .process
+                        .limit(guest_abi::resource::RLIMIT_CORE)
+                        .rlim_cur
+                        > 0;
+                let st = ExitStatus::Signaled { signo, core };
+                thread.process.begin_exit(st);
+                return st;
             }
+            // A host signal from outside (the terminal's SIGINT reaches the
+            // stubs in umk's process group): the guest process gets it.
             Trap::Signal(sig) => {
-                if default_terminates(sig) {
-                    if let Some(tr) = &tracer {
-                        tr.killed(tid, sig, false);
-                    }
-                    return ExitStatus::Signaled {
-                        signo: sig,
-                        core: false,
-                    };
-                }
+                send_to(&thread.process, sig);
             }
+            Trap::Interrupted => {}
             Trap::Exited(status) => {
                 let signo = if libc::WIFSIGNALED(status) {
                     libc::WTERMSIG(status)
                 } else {
                     libc::SIGKILL
                 };
-                if let Some(tr) = &tracer {
-                    tr.killed(tid, signo, false);
-                }
-                return ExitStatus::Signaled { signo, core: false };
+                let st = ExitStatus::Signaled { signo, core: false };
+                thread.process.begin_exit(st);
+                return st;
             }
         }
     }

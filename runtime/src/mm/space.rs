@@ -13,6 +13,27 @@
 //! - private file VMAs are registered on the stub's userfaultfd for missing
 //!   and minor faults; their frames stay in `Memory::unfilled` until first
 //!   use, when a cluster of pages is read from the file (see [`Self::fault`]).
+//!
+//! # Copy-on-write
+//!
+//! [`AddressSpace::fork`] gives the child the same VMAs and the same frames
+//! (each frame's reference count goes up) and write-protects every private
+//! range of the parent through its userfaultfd; the child's stub maps the
+//! same frames, write-protected too ([`AddressSpace::populate`]). A write
+//! to such a page stops the writer in a write-protect fault. The fault
+//! thread then ([`AddressSpace::fault`]):
+//! - if the frame's count is 1 (the other side already copied), clears the
+//!   protection of that page, which wakes the writer;
+//! - otherwise copies a chunk of [`COW_CHUNK`] pages around it into new
+//!   frames (placed after the neighbouring extent's frames when possible, so
+//!   the host mappings merge again), maps them over the old ones through the
+//!   stub's control thread, drops the old frames' references and wakes the
+//!   writer. The new mapping is no longer registered (registration does not
+//!   survive a remap); its pages are private now, so it needs none until the
+//!   next fork registers the range again.
+//!
+//! umk's own writes into guest memory (a `read(2)` into a buffer) bypass the
+//! host's write protection, so [`AddressSpace::write`] breaks COW first.
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, OnceLock};
@@ -32,11 +53,16 @@ use super::hostop::{HostMmu, HostOp};
 use super::uffd::{self, Uffd};
 use super::vma::{Backing, Role, Vma};
 use crate::error::{SysError, SysResult, EFAULT};
+use crate::platform::{Remote, StubHandle};
 use crate::sys_err;
 
 /// Pages read from a file per demand-paging fault (fault-around). 64 beat
 /// 16 here: 4.4 vs 5.9 µs per page (`umk bench --suite memory`).
 pub const FAULT_CLUSTER: u64 = 64;
+
+/// Pages copied per copy-on-write break: 2.2N per page for a 16-page chunk
+/// against 13N for one page (`../shared/prototypes/memory/FINDINGS.md`).
+pub const COW_CHUNK: u64 = 16;
 
 /// Where things go in a guest address space.
 #[derive(Clone, Copy, Debug)]
@@ -84,6 +110,9 @@ pub struct AddressSpace {
     memory: Arc<Memory>,
     inner: Mutex<Inner>,
     uffd: OnceLock<Uffd>,
+    /// The stub holding this address space; it is killed before the frames
+    /// are released.
+    stub: OnceLock<Arc<StubHandle>>,
 }
 
 impl std::fmt::Debug for AddressSpace {
@@ -255,6 +284,202 @@ impl AddressSpace {
                 brk: 0,
             }),
             uffd: OnceLock::new(),
+            stub: OnceLock::new(),
+        }
+    }
+
+    pub fn set_stub(&self, stub: Arc<StubHandle>) {
+        let _ = self.stub.set(stub);
+    }
+
+    pub fn stub(&self) -> Option<&Arc<StubHandle>> {
+        self.stub.get()
+    }
+
+    /// The child's copy of this address space for fork(2): the same VMAs and
+    /// frames, every frame's count raised; this side's private ranges are
+    /// write-protected before it returns. The child has no stub yet: its
+    /// kernel thread calls [`Self::populate`] once it has one.
+    pub fn fork(&self) -> SysResult<AddressSpace> {
+        let inner = self.inner.lock();
+        // Writable private file pages are loaded now: after fork they are
+        // write-protected, and a minor fault resolved with UFFDIO_CONTINUE
+        // does not keep the protection (seen on 6.18), so these ranges are
+        // registered for write protection only (see `forked_mode`).
+        let writable_files: Vec<Vma> = inner
+            .vmas
+            .values()
+            .filter(|v| !v.shared && v.is_file() && v.writable())
+            .cloned()
+            .collect();
+        for v in &writable_files {
+            self.fill(&inner, v, v.start, v.end);
+        }
+        for e in inner.extents.values() {
+            self.memory.share(e.frame, e.pages);
+        }
+        let child = Inner {
+            vmas: inner.vmas.clone(),
+            extents: inner.extents.clone(),
+            layout: inner.layout,
+            brk_start: inner.brk_start,
+            brk: inner.brk,
+        };
+        if let Some(u) = self.uffd.get() {
+            for v in inner.vmas.values().filter(|v| !v.shared) {
+                let mode = forked_mode(v);
+                let r = u.register(v.start, v.len(), mode).and_then(|()| {
+                    if mode & uffd::MODE_WP != 0 {
+                        u.write_protect(v.start, v.len(), true)
+                    } else {
+                        Ok(())
+                    }
+                });
+                if let Err(e) = r {
+                    log::warn(&format!("mm: fork: protecting {:#x}: {e}", v.start));
+                    drop(inner);
+                    drop(AddressSpace::from_inner(self.memory.clone(), child));
+                    return sys_err!(ENOMEM, "cannot write-protect for fork");
+                }
+            }
+        }
+        Ok(AddressSpace::from_inner(self.memory.clone(), child))
+    }
+
+    fn from_inner(memory: Arc<Memory>, inner: Inner) -> AddressSpace {
+        AddressSpace {
+            memory,
+            inner: Mutex::new(inner),
+            uffd: OnceLock::new(),
+            stub: OnceLock::new(),
+        }
+    }
+
+    /// Maps every VMA of a forked address space into its (new, empty) stub
+    /// and registers and write-protects it like the parent's.
+    pub fn populate(&self, mmu: &mut dyn HostMmu) -> SysResult<()> {
+        let inner = self.inner.lock();
+        let mut ops = Vec::new();
+        for v in inner.vmas.values() {
+            for (addr, frame, pages) in inner.frames_in(v.start, v.end) {
+                ops.push(HostOp::map(
+                    addr,
+                    pages * PAGE_SIZE,
+                    host_prot(v.prot),
+                    frame,
+                ));
+            }
+        }
+        self.apply(mmu, &ops)?;
+        if let Some(u) = self.uffd.get() {
+            for v in inner.vmas.values() {
+                let mode = forked_mode(v);
+                if mode == 0 {
+                    continue;
+                }
+                let r = u.register(v.start, v.len(), mode).and_then(|()| {
+                    if mode & uffd::MODE_WP != 0 {
+                        u.write_protect(v.start, v.len(), true)
+                    } else {
+                        Ok(())
+                    }
+                });
+                if let Err(e) = r {
+                    log::warn(&format!("mm: populate {:#x}: {e}", v.start));
+                    return sys_err!(ENOMEM, "cannot register the child's memory");
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether any frame under `[start, end)` is shared with another
+    /// address space.
+    fn any_shared(&self, inner: &Inner, start: u64, end: u64) -> bool {
+        inner
+            .frames_in(start, end)
+            .iter()
+            .any(|&(_, f, n)| (f..f + n).any(|f| self.memory.refcount(f) > 1))
+    }
+
+    /// Gives the pages of `[lo, hi)` (inside private VMA `vma`) frames of
+    /// their own: copy, remap in the stub through its control thread, drop
+    /// the old references.
+    fn break_cow(&self, inner: &mut Inner, vma: &Vma, lo: u64, hi: u64) -> SysResult<()> {
+        let Some(stub) = self.stub.get() else {
+            return sys_err!(EFAULT, "no stub to remap in");
+        };
+        if vma.is_file() {
+            self.fill(inner, vma, lo, hi);
+        }
+        let pages = (hi - lo) / PAGE_SIZE;
+        inner.split_at(lo);
+        inner.split_at(hi);
+        let old = inner.frames_in(lo, hi);
+        let new = self.alloc_frames(inner, lo, pages)?;
+        for &(addr, frame, n) in &old {
+            let dst = self.memory.frame_ptr(new + (addr - lo) / PAGE_SIZE, 0);
+            let src = self.memory.frame_ptr(frame, 0);
+            // SAFETY: both runs lie inside umk's mapping of the frames and
+            // do not overlap (`new` was just allocated). The source may be
+            // read concurrently by guest threads, never written (it is
+            // write-protected wherever it is mapped privately).
+            unsafe { std::ptr::copy_nonoverlapping(src, dst, (n * PAGE_SIZE) as usize) };
+        }
+        let r = Remote(stub.clone()).apply(&[HostOp::map(lo, hi - lo, host_prot(vma.prot), new)]);
+        if let Err(e) = r {
+            log::warn(&format!("mm: COW remap {lo:#x}: {e}"));
+            self.memory.release(new, pages);
+            inner.merge_at(lo);
+            inner.merge_at(hi);
+            return sys_err!(ENOMEM, "copy-on-write remap failed");
+        }
+        let keys: Vec<u64> = inner.extents.range(lo..hi).map(|(&k, _)| k).collect();
+        for k in keys {
+            inner.extents.remove(&k);
+        }
+        inner.extents.insert(lo, Extent { frame: new, pages });
+        inner.merge_at(lo);
+        inner.merge_at(hi);
+        for (_, f, n) in old {
+            self.memory.release(f, n);
+        }
+        Ok(())
+    }
+
+    /// The chunk of private VMA `vma` around `page` that a COW break copies.
+    fn cow_chunk(vma: &Vma, page: u64) -> (u64, u64) {
+        let c = COW_CHUNK * PAGE_SIZE;
+        let lo = (page / c * c).max(vma.start);
+        (lo, (lo + c).min(vma.end))
+    }
+
+    /// A write-protect fault at `page`.
+    fn wp_fault(&self, u: &Uffd, page: u64) {
+        let mut inner = self.inner.lock();
+        let vma = inner.vma_at(page).cloned();
+        let shared = match (&vma, inner.frame_of(page)) {
+            (Some(v), Some(f)) => !v.shared && self.memory.refcount(f) > 1,
+            _ => false,
+        };
+        log::debug(|| {
+            format!(
+                "mm: write-protect fault {page:#x} shared={shared} space={:p}",
+                self
+            )
+        });
+        if let (true, Some(v)) = (shared, vma) {
+            let (lo, hi) = Self::cow_chunk(&v, page);
+            if self.break_cow(&mut inner, &v, lo, hi).is_ok() {
+                let _ = u.wake(lo, hi - lo);
+                return;
+            }
+        }
+        // The last sharer (or nothing to copy): lift the protection, which
+        // also wakes the writer.
+        if let Err(e) = u.write_protect(page, PAGE_SIZE, false) {
+            log::debug(|| format!("mm: un-protect {page:#x}: {e}"));
+            let _ = u.wake(page, PAGE_SIZE);
         }
     }
 
@@ -461,6 +686,12 @@ impl AddressSpace {
         let mut inner = self.inner.lock();
         if !inner.fully_mapped(addr, end) {
             return sys_err!(ENOMEM, "mprotect range not fully mapped");
+        }
+        // Pages shared copy-on-write that were not writable were not
+        // write-protected (see `forked_mode`): copy them before they become
+        // writable.
+        if prot & PROT_WRITE != 0 && self.any_shared(&inner, addr, end) {
+            self.unshare_for_write(&mut inner, addr, end)?;
         }
         inner.split_at(addr);
         inner.split_at(end);
@@ -739,12 +970,20 @@ impl AddressSpace {
             if !v.shared {
                 for (_, frame, pages) in inner.frames_in(a, b) {
                     // A frame shared with another address space (after fork)
-                    // must not be zeroed under it; COW arrives with fork.
+                    // must not be zeroed under it: those pages keep their
+                    // contents (allowed for MADV_FREE, a gap for DONTNEED).
                     if (frame..frame + pages).all(|f| self.memory.refcount(f) == 1) {
                         self.memory.punch(frame, pages);
                         if v.is_file() {
                             self.memory.unfilled().insert(frame, frame + pages);
                         }
+                    }
+                }
+                // A COW break's remap left part of a file VMA unregistered;
+                // the dropped pages must fault into umk again.
+                if v.is_file() {
+                    if let Some(u) = self.uffd.get() {
+                        let _ = u.register(a, b - a, register_mode(&v));
                     }
                 }
             }
@@ -854,11 +1093,15 @@ impl AddressSpace {
         let Some(u) = self.uffd.get() else { return };
         log::debug(|| {
             format!(
-                "mm: fault {:#x} minor={} write={}",
-                f.addr, f.minor, f.write
+                "mm: fault {:#x} minor={} write={} wp={}",
+                f.addr, f.minor, f.write, f.wp
             )
         });
         let page = page_down(f.addr);
+        if f.wp {
+            self.wp_fault(u, page);
+            return;
+        }
         let inner = self.inner.lock();
         let Some(vma) = inner.vma_at(page).cloned() else {
             // Unmapped meanwhile: let the thread retry and take its SIGSEGV.
@@ -869,9 +1112,12 @@ impl AddressSpace {
         let lo = (page / c * c).max(vma.start);
         let hi = (lo + c).min(vma.end);
         let filled = self.fill(&inner, &vma, lo, hi);
+        // Frames shared after fork must come in write-protected.
+        let wp = !vma.shared && self.any_shared(&inner, lo, hi);
+        log::debug(|| format!("mm: resolve {lo:#x}..{hi:#x} wp={wp} space={:p}", self));
         let mut done = false;
         for (s, e) in filled {
-            let ok = match u.continue_range(s, e - s) {
+            let ok = match u.continue_range_wp(s, e - s, wp) {
                 Ok(ok) => ok,
                 Err(err) => {
                     log::debug(|| format!("mm: CONTINUE {s:#x}..{e:#x}: {err}"));
@@ -907,7 +1153,7 @@ impl AddressSpace {
             return Ok(());
         }
         let end = addr.checked_add(len as u64).ok_or(EFAULT)?;
-        let inner = self.inner.lock();
+        let mut inner = self.inner.lock();
         if end > inner.layout.task_size {
             return Err(EFAULT);
         }
@@ -929,8 +1175,11 @@ impl AddressSpace {
             }
             at = b;
         }
-        // COW: once frames can be shared (fork), a write here must first give
-        // this address space its own copy, as the stub's write fault would.
+        // A write must first give this address space its own copy of shared
+        // frames, as the stub's write-protect fault would.
+        if write {
+            self.unshare_for_write(&mut inner, addr, end)?;
+        }
         let mut done = 0usize;
         let mut at = addr;
         while at < end {
@@ -941,6 +1190,41 @@ impl AddressSpace {
             f(self.memory.frame_ptr(frame, off), n, done);
             done += n;
             at += n as u64;
+        }
+        Ok(())
+    }
+
+    /// For an address inside a `MAP_SHARED` mapping: its frame and offset
+    /// (the futex key of memory shared between processes).
+    pub fn shared_frame(&self, addr: u64) -> Option<(Frame, u64)> {
+        let inner = self.inner.lock();
+        let v = inner.vma_at(addr)?;
+        if !v.shared {
+            return None;
+        }
+        let page = page_down(addr);
+        Some((inner.frame_of(page)?, addr - page))
+    }
+
+    /// Breaks COW on every shared private page of `[addr, end)` (all
+    /// mapped and writable: `access` checked).
+    fn unshare_for_write(&self, inner: &mut Inner, addr: u64, end: u64) -> SysResult<()> {
+        let mut page = page_down(addr);
+        while page < end {
+            let Some(v) = inner.vma_at(page).cloned() else {
+                return Err(EFAULT);
+            };
+            let shared = !v.shared
+                && inner
+                    .frame_of(page)
+                    .is_some_and(|f| self.memory.refcount(f) > 1);
+            if shared {
+                let (lo, hi) = Self::cow_chunk(&v, page);
+                self.break_cow(inner, &v, lo, hi)?;
+                page = hi;
+            } else {
+                page += PAGE_SIZE;
+            }
         }
         Ok(())
     }
@@ -1026,8 +1310,37 @@ impl AddressSpace {
     }
 }
 
+/// The userfaultfd modes a VMA is registered with once its frames may be
+/// shared: lazy file loading, and write protection for private ones.
+fn register_mode(v: &Vma) -> u64 {
+    let file = if v.is_file() {
+        uffd::MODE_MISSING | uffd::MODE_MINOR
+    } else {
+        0
+    };
+    let wp = if v.shared { 0 } else { uffd::MODE_WP };
+    file | wp
+}
+
+/// The registration of a VMA whose frames are shared after fork: private
+/// writable ranges (anonymous, or file ranges `fork` loaded completely) are
+/// registered for write protection only; read-only private file ranges keep
+/// lazy loading (a write needs `mprotect` first, which unshares them);
+/// shared ranges are not protected.
+fn forked_mode(v: &Vma) -> u64 {
+    let lazy = uffd::MODE_MISSING | uffd::MODE_MINOR;
+    match (v.shared, v.is_file(), v.writable()) {
+        (true, true, _) => lazy,
+        (true, false, _) => 0,
+        (false, true, false) => lazy,
+        (false, _, true) | (false, false, false) => uffd::MODE_WP,
+    }
+}
+
 impl Drop for AddressSpace {
     fn drop(&mut self) {
+        // The stub must be gone before its frames can go to anyone else.
+        drop(self.stub.take());
         let freed = self.clear();
         self.release(freed);
     }

@@ -28,6 +28,8 @@ pub const MODE_WP: u64 = uapi::UFFDIO_REGISTER_MODE_WP as u64;
 
 /// `UFFDIO_WRITEPROTECT_MODE_WP` (a `(__u64)1 << 0` define bindgen skips).
 const WRITEPROTECT_MODE_WP: u64 = 1;
+/// `UFFDIO_CONTINUE_MODE_DONTWAKE` (`(__u64)1 << 0`).
+const CONTINUE_MODE_DONTWAKE: u64 = 1;
 
 /// `flags` of `userfaultfd(2)` as the stub creates it: user-mode faults only
 /// (all umk needs, and what an unprivileged host allows when
@@ -160,18 +162,33 @@ impl Uffd {
     /// wakes the threads waiting on them (minor-fault resolution).
     /// `EEXIST` (some page already mapped) is reported as `Ok(false)`.
     pub fn continue_range(&self, start: u64, len: u64) -> Result<bool, UffdError> {
+        self.continue_range_wp(start, len, false)
+    }
+
+    /// As [`Self::continue_range`]; with `wp` the pages are mapped
+    /// write-protected (they are shared copy-on-write): mapped without
+    /// waking, protected, then woken. (`UFFDIO_CONTINUE_MODE_WP` alone left
+    /// shmem pages writable here.)
+    pub fn continue_range_wp(&self, start: u64, len: u64, wp: bool) -> Result<bool, UffdError> {
         let mut c = Continue {
             range: Range { start, len },
-            mode: 0,
+            mode: if wp { CONTINUE_MODE_DONTWAKE } else { 0 },
             mapped: 0,
         };
-        match self.ioctl(ioc::UFFDIO_CONTINUE, &mut c, "CONTINUE") {
+        let r = match self.ioctl(ioc::UFFDIO_CONTINUE, &mut c, "CONTINUE") {
             Ok(()) => Ok(true),
             Err(UffdError::Ioctl { source, .. }) if source.raw_os_error() == Some(libc::EEXIST) => {
                 Ok(false)
             }
             Err(e) => Err(e),
+        };
+        if wp {
+            if let Err(e) = self.write_protect(start, len, true) {
+                crate::log::warn(&format!("uffd: protect {start:#x}+{len:#x}: {e}"));
+            }
+            let _ = self.wake(start, len);
         }
+        r
     }
 
     /// Wakes threads waiting on faults in `[start, start+len)` without mapping.

@@ -22,6 +22,7 @@
 //! returns at the next stop, so registers are read and written only while it
 //! is stopped.
 
+pub mod control;
 pub mod ptrace;
 pub mod stub;
 
@@ -29,6 +30,18 @@ use std::os::fd::OwnedFd;
 use std::sync::Arc;
 
 use crate::mm::{HostMmu, Memory};
+pub use control::{Remote, StubHandle};
+
+/// The host signal umk sends a stub thread to make its guest trap now
+/// (a guest signal to deliver, preemption, the process ending). The stub
+/// ignores it, so only a traced thread ever notices it (as a stop).
+pub const SIGKICK: i32 = 63;
+
+/// Makes host thread `host_tid` of a stub stop soon (see [`SIGKICK`]).
+pub fn kick(stub_pid: i32, host_tid: i32) {
+    // SAFETY: tgkill of a thread of our own stub; no memory involved.
+    unsafe { libc::syscall(libc::SYS_tgkill, stub_pid, host_tid, SIGKICK) };
+}
 
 /// The general-purpose registers of a stopped guest thread.
 pub type Regs = libc::user_regs_struct;
@@ -45,6 +58,8 @@ pub enum Trap {
     Signal(i32),
     /// The stub died (killed from outside); the host wait status.
     Exited(i32),
+    /// umk itself asked the thread to stop ([`SIGKICK`]).
+    Interrupted,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -74,8 +89,24 @@ pub trait GuestThread: HostMmu + Send {
     fn run(&mut self) -> Result<Trap, PlatformError>;
     /// Kills the stub thread's whole process and reaps it.
     fn kill(&mut self);
-    /// The host thread id of the stub thread (for umk's diagnostics).
+    /// The host thread id of the stub thread.
     fn host_tid(&self) -> i32;
+    /// Starts a new host thread in this thread's stub, waiting to be
+    /// attached ([`Platform::attach_thread`]); returns its host tid.
+    fn spawn_thread(&mut self) -> Result<i32, PlatformError>;
+    /// Lets this host thread end on its own, leaving the rest of the stub
+    /// running (exit(2) of one guest thread).
+    fn exit_thread(&mut self);
+    /// The stub this thread belongs to.
+    fn stub(&self) -> Option<&Arc<StubHandle>>;
+}
+
+/// A new, empty address space: its first thread, its userfaultfd and the
+/// stub as a whole.
+pub struct NewSpace {
+    pub thread: Box<dyn GuestThread>,
+    pub uffd: OwnedFd,
+    pub stub: Arc<StubHandle>,
 }
 
 /// Which platform `umk run --platform` chose.
@@ -123,12 +154,34 @@ impl Platform {
     /// Creates a new stub (an empty address space) and returns its first
     /// thread, stopped, plus the stub's userfaultfd. Call it on the kernel
     /// thread that will drive the guest thread.
-    pub fn new_address_space(&self) -> Result<(Box<dyn GuestThread>, OwnedFd), PlatformError> {
+    pub fn new_address_space(&self) -> Result<NewSpace, PlatformError> {
         match self.kind {
             PlatformKind::Ptrace => {
-                let (t, uffd) = ptrace::PtraceThread::start(&self.spawner, self.memory.clone())?;
-                Ok((Box::new(t), uffd))
+                let (t, uffd, stub) =
+                    ptrace::PtraceThread::start(&self.spawner, self.memory.clone())?;
+                Ok(NewSpace {
+                    thread: Box::new(t),
+                    uffd,
+                    stub,
+                })
             }
+        }
+    }
+
+    /// Takes over host thread `host_tid` of `stub` (from
+    /// [`GuestThread::spawn_thread`]). Call it on the kernel thread that
+    /// will drive the guest thread.
+    pub fn attach_thread(
+        &self,
+        host_tid: i32,
+        stub: Arc<StubHandle>,
+    ) -> Result<Box<dyn GuestThread>, PlatformError> {
+        match self.kind {
+            PlatformKind::Ptrace => Ok(Box::new(ptrace::PtraceThread::attach(
+                host_tid,
+                self.memory.clone(),
+                stub,
+            )?)),
         }
     }
 }

@@ -6,25 +6,33 @@
 //! syscall entry *without running the syscall*; umk reads the registers,
 //! handles the call and writes the result into `rax`.
 //!
-//! Host syscalls the stub itself must make (mapping frames, creating its
-//! userfaultfd) are *injected*: point `rip` at the stub's `syscall; int3` (or
-//! at its batch runner) and `PTRACE_CONT` until the `int3`. A batch of host
-//! operations costs one stop, however long.
+//! Host syscalls the stub itself must make while it is being set up (the
+//! mailbox mapping, the control thread, its userfaultfd) and new host
+//! threads are *injected*: point `rip` at the stub's `syscall; int3` (or its
+//! clone entry) and `PTRACE_CONT` until the `int3`. Mapping changes after
+//! that go through the stub's control thread ([`super::control`]), which
+//! any umk thread may use while guest threads run.
+//!
+//! A guest thread that ends alone (exit(2) with other threads left) leaves
+//! by detaching: its registers point at `stub_exit_thread`, EXITKILL is
+//! cleared, and `PTRACE_DETACH` lets the host thread exit by itself. Killing
+//! it would kill the whole stub (SIGKILL is process-wide).
 //!
 //! One stop costs ~7 µs here when tracer and tracee share a CPU, ~17 µs across
 //! CPUs (`../shared/prototypes/trap/FINDINGS.md`).
 
 use std::os::fd::{FromRawFd, OwnedFd};
+use std::sync::Arc;
 
+use super::control::StubHandle;
 use super::stub::{self, Spawner, StubLayout};
-use super::{GuestThread, PlatformError, Regs, Trap};
+use super::{GuestThread, PlatformError, Regs, Trap, SIGKICK};
+use crate::mm::frames::Frame;
 use crate::mm::hostop::{HostMmu, HostOp, HostOpError, STUB_FRAMES_FD};
 use crate::mm::{Memory, PAGE_SIZE};
 
 const PTRACE_SYSEMU: libc::c_uint = 31;
 const PTRACE_EVENT_STOP: i32 = 128;
-/// Ops per batch: one command page of 64-byte ops.
-const OPS_PER_PAGE: usize = (PAGE_SIZE / 64) as usize;
 
 fn errno() -> std::io::Error {
     std::io::Error::last_os_error()
@@ -39,19 +47,14 @@ pub struct PtraceThread {
     layout: StubLayout,
     regs: Regs,
     regs_dirty: bool,
-    /// umk's pointer to the command page (a frame shared with the stub).
-    cmd: *mut u64,
-    cmd_frame: u64,
-    memory: std::sync::Arc<Memory>,
+    /// The stub as a whole (its control thread runs mapping changes).
+    stub: Option<Arc<StubHandle>>,
+    memory: Arc<Memory>,
     /// Host signals that arrived while we ran injected code; reported by
     /// the next `run`.
     pending: Vec<i32>,
     dead: bool,
 }
-
-// SAFETY: `cmd` points into the frames mapping owned by `memory` (kept alive
-// by the Arc); the thread handle is used by one kernel thread at a time.
-unsafe impl Send for PtraceThread {}
 
 fn ptrace(req: libc::c_uint, tid: i32, addr: usize, data: usize) -> std::io::Result<libc::c_long> {
     // SAFETY: every caller passes a request whose `addr`/`data` are either
@@ -79,62 +82,72 @@ fn wait(tid: i32) -> std::io::Result<i32> {
     }
 }
 
+/// Clone flags of a new host thread in a stub: a thread of the stub process
+/// that its own kernel thread seizes (CLONE_UNTRACED: not auto-attached to
+/// the creating thread's tracer).
+const THREAD_FLAGS: u64 = (libc::CLONE_VM
+    | libc::CLONE_FS
+    | libc::CLONE_FILES
+    | libc::CLONE_SIGHAND
+    | libc::CLONE_THREAD
+    | libc::CLONE_SYSVSEM
+    | libc::CLONE_UNTRACED) as u64;
+
+const SEIZE_OPTIONS: usize = (libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_EXITKILL) as usize;
+
 impl PtraceThread {
-    /// Starts a stub through the spawner and takes it over: seize it, map
-    /// its command page, and create its userfaultfd (returned to the caller).
-    /// Must run on the kernel thread that will drive the guest thread.
-    pub fn start(
-        spawner: &Spawner,
-        memory: std::sync::Arc<Memory>,
-    ) -> Result<(PtraceThread, OwnedFd), PlatformError> {
-        let layout = stub::layout()?;
-        let tid = spawner.spawn()?;
-        let opts = libc::PTRACE_O_TRACESYSGOOD | libc::PTRACE_O_EXITKILL;
-        if let Err(e) = ptrace(libc::PTRACE_SEIZE, tid, 0, opts as usize) {
-            // SAFETY: killing the stub we just created.
-            unsafe { libc::kill(tid, libc::SIGKILL) };
-            return Err(PlatformError::Host("PTRACE_SEIZE", e));
-        }
-        let cmd_frame = memory.alloc(1)?;
-        let cmd = memory.frame_ptr(cmd_frame, 0).cast::<u64>();
-        let mut t = PtraceThread {
+    fn seize(tid: i32) -> Result<(), PlatformError> {
+        ptrace(libc::PTRACE_SEIZE, tid, 0, SEIZE_OPTIONS)
+            .map(|_| ())
+            .map_err(|e| PlatformError::Host("PTRACE_SEIZE", e))
+    }
+
+    fn new(tid: i32, memory: Arc<Memory>) -> Result<PtraceThread, PlatformError> {
+        Ok(PtraceThread {
             tid,
-            layout,
+            layout: stub::layout()?,
             // SAFETY: user_regs_struct is plain integers; zero is valid.
             regs: unsafe { std::mem::zeroed() },
             regs_dirty: false,
-            cmd,
-            cmd_frame,
+            stub: None,
             memory,
             pending: Vec::new(),
             dead: false,
-        };
+        })
+    }
+
+    /// Starts a stub through the spawner and takes it over: seize it, start
+    /// its control thread, and create its userfaultfd (returned to the
+    /// caller). Must run on the kernel thread that will drive the guest
+    /// thread.
+    pub fn start(
+        spawner: &Spawner,
+        memory: Arc<Memory>,
+    ) -> Result<(PtraceThread, OwnedFd, Arc<StubHandle>), PlatformError> {
+        let tid = spawner.spawn()?;
+        if let Err(e) = Self::seize(tid) {
+            // SAFETY: killing the stub we just created.
+            unsafe { libc::kill(tid, libc::SIGKILL) };
+            return Err(e);
+        }
+        let mut t = Self::new(tid, memory.clone())?;
         // The stub sits in its group-stop; seizing turns it into a ptrace stop.
         let status = wait(tid).map_err(|e| PlatformError::Host("waitpid", e))?;
         if !(libc::WIFSTOPPED(status) && status >> 16 == PTRACE_EVENT_STOP) {
+            t.kill();
             return Err(PlatformError::Unexpected(status));
         }
         t.load_regs()?;
-        let page = t.layout.cmd_page;
-        let prot = (libc::PROT_READ | libc::PROT_WRITE) as u64;
-        let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
-        let r = t.inject(
-            libc::SYS_mmap as u64,
-            [
-                page,
-                PAGE_SIZE,
-                prot,
-                flags,
-                STUB_FRAMES_FD,
-                cmd_frame * PAGE_SIZE,
-            ],
-        )?;
-        if r != page {
-            return Err(PlatformError::Injected(
-                "mmap of the command page",
-                r as i64,
-            ));
-        }
+        let mailbox = memory.alloc(1)?;
+        let stub = match t.start_control(mailbox) {
+            Ok(s) => Arc::new(s),
+            Err(e) => {
+                memory.release(mailbox, 1);
+                t.kill();
+                return Err(e);
+            }
+        };
+        t.stub = Some(stub.clone());
         let ufd = t.inject(
             libc::SYS_userfaultfd as u64,
             [crate::mm::uffd::CREATE_FLAGS, 0, 0, 0, 0, 0],
@@ -144,7 +157,80 @@ impl PtraceThread {
         }
         let uffd = t.take_fd(ufd as i32)?;
         t.inject(libc::SYS_close as u64, [ufd as u64, 0, 0, 0, 0, 0])?;
-        Ok((t, uffd))
+        Ok((t, uffd, stub))
+    }
+
+    /// Maps the mailbox frame and clones the control thread.
+    fn start_control(&mut self, mailbox: Frame) -> Result<StubHandle, PlatformError> {
+        let page = self.layout.mailbox_page;
+        let prot = (libc::PROT_READ | libc::PROT_WRITE) as u64;
+        let flags = (libc::MAP_SHARED | libc::MAP_FIXED) as u64;
+        let r = self.inject(
+            libc::SYS_mmap as u64,
+            [
+                page,
+                PAGE_SIZE,
+                prot,
+                flags,
+                STUB_FRAMES_FD,
+                mailbox * PAGE_SIZE,
+            ],
+        )?;
+        if r != page {
+            return Err(PlatformError::Injected("mmap of the mailbox", r as i64));
+        }
+        let (at, stack) = (self.layout.spawn_control, self.layout.control_stack_top);
+        let out = self.run_stub_code(|r| {
+            r.rip = at;
+            r.rax = 0;
+            r.rdi = THREAD_FLAGS;
+            r.rsi = stack;
+            r.r15 = page;
+        })?;
+        if (out.rax as i64) <= 0 {
+            return Err(PlatformError::Injected(
+                "clone of the control thread",
+                out.rax as i64,
+            ));
+        }
+        // The stub stopped itself with SIGSTOP, and that group stop still
+        // holds for threads born since: the control thread would start
+        // stopped. SIGCONT ends it (the traced leader stays in its ptrace
+        // stop; a SIGCONT stop it reports is dropped in `run_stub_code`).
+        // SAFETY: signalling our own stub by pid.
+        unsafe { libc::kill(self.tid, libc::SIGCONT) };
+        StubHandle::new(self.tid, mailbox, self.memory.clone())
+            .map_err(|e| PlatformError::Host("pidfd_open", e))
+    }
+
+    /// Takes over host thread `tid` of an existing stub (made by
+    /// [`GuestThread::spawn_thread`]): seize it and stop it. Must run on the
+    /// kernel thread that will drive it.
+    pub fn attach(
+        tid: i32,
+        memory: Arc<Memory>,
+        stub: Arc<StubHandle>,
+    ) -> Result<PtraceThread, PlatformError> {
+        Self::seize(tid)?;
+        let mut t = Self::new(tid, memory)?;
+        t.stub = Some(stub);
+        ptrace(libc::PTRACE_INTERRUPT, tid, 0, 0)
+            .map_err(|e| PlatformError::Host("PTRACE_INTERRUPT", e))?;
+        loop {
+            let status = wait(tid).map_err(|e| PlatformError::Host("waitpid", e))?;
+            if !libc::WIFSTOPPED(status) {
+                t.dead = true;
+                return Err(PlatformError::Gone(status));
+            }
+            if status >> 16 == PTRACE_EVENT_STOP {
+                break;
+            }
+            // A signal-delivery stop (a kick that raced us): drop it.
+            ptrace(libc::PTRACE_CONT, tid, 0, 0)
+                .map_err(|e| PlatformError::Host("PTRACE_CONT", e))?;
+        }
+        t.load_regs()?;
+        Ok(t)
     }
 
     /// Copies descriptor `fd` of the stub into umk (`pidfd_getfd`).
@@ -223,7 +309,7 @@ impl PtraceThread {
                 .map_err(|e| PlatformError::Host("PTRACE_GETREGS", e))?;
                 return Ok(out);
             }
-            if status >> 16 == 0 && sig != libc::SIGSTOP {
+            if status >> 16 == 0 && sig != libc::SIGSTOP && sig != libc::SIGCONT {
                 self.pending.push(sig);
             }
             ptrace(libc::PTRACE_CONT, self.tid, 0, 0)
@@ -246,59 +332,14 @@ impl PtraceThread {
         })?;
         Ok(out.rax)
     }
-
-    fn cmd_word(&self, i: usize) -> *mut u64 {
-        debug_assert!(i < (PAGE_SIZE / 8) as usize);
-        // SAFETY: `i` indexes within the one-page command frame.
-        unsafe { self.cmd.add(i) }
-    }
-
-    /// Runs up to one page of ops in one stop.
-    fn batch(&mut self, ops: &[HostOp]) -> Result<(), HostOpError> {
-        debug_assert!(ops.len() < OPS_PER_PAGE);
-        const UNSET: u64 = 0xdead_0000_0000_0000;
-        for (i, op) in ops.iter().enumerate() {
-            let words = [
-                op.nr, op.args[0], op.args[1], op.args[2], op.args[3], op.args[4], op.args[5],
-                UNSET,
-            ];
-            for (j, w) in words.iter().enumerate() {
-                // SAFETY: within the command page (i < OPS_PER_PAGE - 1); the
-                // stub is stopped, so nobody reads it concurrently.
-                unsafe { self.cmd_word(i * 8 + j).write_volatile(*w) };
-            }
-        }
-        // SAFETY: the end marker, in the op slot after the last one.
-        unsafe { self.cmd_word(ops.len() * 8).write_volatile(u64::MAX) };
-        let (batch, page) = (self.layout.batch, self.layout.cmd_page);
-        self.run_stub_code(|r| {
-            r.rip = batch;
-            r.r15 = page;
-        })
-        .map_err(|e| HostOpError::Stub(e.to_string()))?;
-        for (i, op) in ops.iter().enumerate() {
-            // SAFETY: reading back the result word the stub wrote.
-            let res = unsafe { self.cmd_word(i * 8 + 7).read_volatile() };
-            if res == UNSET {
-                return Err(HostOpError::Stub(format!("batch stopped before op {i}")));
-            }
-            if res > (-4096i64) as u64 {
-                return Err(HostOpError::Failed {
-                    op: *op,
-                    errno: -(res as i64) as i32,
-                });
-            }
-        }
-        Ok(())
-    }
 }
 
 impl HostMmu for PtraceThread {
     fn apply(&mut self, ops: &[HostOp]) -> Result<(), HostOpError> {
-        for chunk in ops.chunks(OPS_PER_PAGE - 1) {
-            self.batch(chunk)?;
+        match &self.stub {
+            Some(stub) => stub.run_ops(ops),
+            None => Err(HostOpError::Stub("no control thread".into())),
         }
-        Ok(())
     }
 }
 
@@ -319,7 +360,11 @@ impl GuestThread for PtraceThread {
 
     fn run(&mut self) -> Result<Trap, PlatformError> {
         if let Some(sig) = self.pending.pop() {
-            return Ok(Trap::Signal(sig));
+            return Ok(if sig == SIGKICK {
+                Trap::Interrupted
+            } else {
+                Trap::Signal(sig)
+            });
         }
         if self.dead {
             return Err(PlatformError::Gone(0));
@@ -377,6 +422,9 @@ impl GuestThread for PtraceThread {
             if sig == libc::SIGSTOP {
                 continue;
             }
+            if sig == SIGKICK {
+                return Ok(Trap::Interrupted);
+            }
             return Ok(Trap::Signal(sig));
         }
     }
@@ -398,11 +446,52 @@ impl GuestThread for PtraceThread {
     fn host_tid(&self) -> i32 {
         self.tid
     }
+
+    fn spawn_thread(&mut self) -> Result<i32, PlatformError> {
+        let at = self.layout.clone;
+        let out = self.run_stub_code(|r| {
+            r.rip = at;
+            r.rax = 0;
+            r.rdi = THREAD_FLAGS;
+        })?;
+        let tid = out.rax as i64;
+        if tid <= 0 {
+            return Err(PlatformError::Injected("clone of a thread", tid));
+        }
+        Ok(tid as i32)
+    }
+
+    fn exit_thread(&mut self) {
+        if self.dead {
+            return;
+        }
+        self.dead = true;
+        let mut r = self.regs;
+        r.rip = self.layout.exit_thread;
+        r.orig_rax = u64::MAX;
+        let ok = self.store_regs(&r).is_ok()
+            && ptrace(
+                libc::PTRACE_SETOPTIONS,
+                self.tid,
+                0,
+                libc::PTRACE_O_TRACESYSGOOD as usize,
+            )
+            .is_ok()
+            && ptrace(libc::PTRACE_DETACH, self.tid, 0, 0).is_ok();
+        if !ok {
+            // Not in a stop we can leave from: the stub cannot be trusted.
+            self.dead = false;
+            self.kill();
+        }
+    }
+
+    fn stub(&self) -> Option<&Arc<StubHandle>> {
+        self.stub.as_ref()
+    }
 }
 
 impl Drop for PtraceThread {
     fn drop(&mut self) {
-        self.kill();
-        self.memory.release(self.cmd_frame, 1);
+        self.exit_thread();
     }
 }

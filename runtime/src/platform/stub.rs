@@ -44,6 +44,16 @@ pub struct StubLayout {
     pub batch: u64,
     /// Where the per-stub command page is mapped.
     pub cmd_page: u64,
+    /// `clone` of a new host thread that waits to be seized.
+    pub clone: u64,
+    /// `exit` of one host thread.
+    pub exit_thread: u64,
+    /// `clone` of the control thread (rsi = stack, r15 = mailbox).
+    pub spawn_control: u64,
+    /// Top of the control thread's stack.
+    pub control_stack_top: u64,
+    /// Where the control thread's mailbox page is mapped.
+    pub mailbox_page: u64,
 }
 
 impl StubLayout {
@@ -63,9 +73,14 @@ impl StubLayout {
             image_end,
             syscall_insn: sym("stub_syscall")?,
             batch: sym("stub_batch")?,
-            // One page per stub thread will follow it; the first is the
-            // address space's command page.
+            // The command page (injected batches) and the control
+            // thread's mailbox, above the image.
             cmd_page: image_end + 0x10_0000,
+            clone: sym("stub_clone")?,
+            exit_thread: sym("stub_exit_thread")?,
+            spawn_control: sym("stub_spawn_control")?,
+            control_stack_top: sym("control_stack_top")?,
+            mailbox_page: image_end + 0x10_1000,
         })
     }
 }

@@ -10,23 +10,30 @@ use crate::error::{SysError, SysResult};
 use crate::kernel::Kernel;
 use crate::mm::AddressSpace;
 use crate::platform::GuestThread;
-use crate::task::{ExitStatus, Process, Thread};
+use crate::task::{ExitStatus, Mm, Process, Thread};
 
 /// PATH_MAX (linux/limits.h): longest path a syscall accepts, with its NUL.
 pub const PATH_MAX: usize = 4096;
 
 /// What happens after the handler returns.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
     /// Write the result into `rax` and resume the guest.
     Return,
-    /// The whole process ends (exit_group, or exit of its last thread).
+    /// The calling thread ends (exit(2)); its process too if it was the
+    /// last.
+    ExitThread(ExitStatus),
+    /// The whole process ends (exit_group(2)).
     ExitProcess(ExitStatus),
+    /// execve(2) succeeded: the thread continues as this new guest thread
+    /// (registers set up), in the new address space already in `mm`.
+    Exec(Box<dyn GuestThread>),
 }
 
 pub struct SyscallContext<'a> {
     pub kernel: &'a Arc<Kernel>,
     pub thread: &'a Arc<Thread>,
+    /// The calling thread's address space (taken once per syscall).
+    pub mm: Arc<Mm>,
     pub guest: &'a mut dyn GuestThread,
     pub outcome: Outcome,
 }
@@ -37,7 +44,7 @@ impl SyscallContext<'_> {
     }
 
     pub fn mm(&self) -> &AddressSpace {
-        &self.thread.process.mm
+        &self.mm.space
     }
 
     pub fn read_struct<T: Pod>(&self, addr: u64) -> SysResult<T> {

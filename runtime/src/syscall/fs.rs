@@ -37,7 +37,7 @@ fn proc_link(ctx: &SyscallContext<'_>, path: &Path) -> Option<SysResult<PathBuf>
         return None;
     }
     if tail == "exe" {
-        return Some(Ok(ctx.process().exe.clone()));
+        return Some(Ok(ctx.process().exe.lock().clone()));
     }
     let n: i32 = tail.strip_prefix("fd/")?.parse().ok()?;
     Some(match ctx.process().files.lock().get(n) {
@@ -60,7 +60,7 @@ fn cstring(p: &Path) -> SysResult<CString> {
 }
 
 /// What keeps a host directory descriptor open while a call uses it.
-enum DirGuard {
+pub(super) enum DirGuard {
     None,
     File(#[allow(dead_code)] Arc<dyn File>),
     Cwd(#[allow(dead_code)] Arc<crate::task::Cwd>),
@@ -68,7 +68,11 @@ enum DirGuard {
 
 /// A directory descriptor argument as a host descriptor: `AT_FDCWD` is the
 /// guest's working directory (a host `O_PATH` descriptor of its own).
-fn host_dirfd(ctx: &SyscallContext<'_>, dirfd: i32, path: &Path) -> SysResult<(i32, DirGuard)> {
+pub(super) fn host_dirfd(
+    ctx: &SyscallContext<'_>,
+    dirfd: i32,
+    path: &Path,
+) -> SysResult<(i32, DirGuard)> {
     if path.is_absolute() {
         return Ok((libc::AT_FDCWD, DirGuard::None));
     }

@@ -1,75 +1,249 @@
-//! futex(2) for single-threaded guests.
+//! futex(2): wait queues in umk.
 //!
-//! Until threads arrive a process has exactly one thread, so no other waiter
-//! or waker can exist, and the calls have exact answers without wait queues:
-//! a wake finds nobody (0), and a wait whose value still matches sleeps
-//! until its timeout (or forever, as Linux would). Shared futexes with other
-//! processes arrive with fork and the wait queues of the processes issue.
+//! A futex is named by a key: for a word in a private mapping, the address
+//! space and the address (all threads of a process, and a vfork child,
+//! share it); for a word in a `MAP_SHARED` mapping, the frame and offset, so
+//! processes that share the memory meet at the same key (Linux keys shared
+//! futexes by inode and page offset the same way, kernel/futex/core.c
+//! `get_futex_key`). The private flag does not change the key: for private
+//! memory the kernel's shared key is (mm, address) too.
+//!
+//! All queues live under one lock. `FUTEX_WAIT` reads the word and queues
+//! the waiter under that lock, and `FUTEX_WAKE` takes it too, so a wake
+//! between the guest's check and its wait is never lost (futex(2), "the
+//! check and the wait happen atomically"). Waiters sleep on one condition
+//! variable through `Thread::wait_on`, so a signal or the end of the process
+//! interrupts them.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
 
 use guest_abi::futex::*;
 use guest_abi::structs::Timespec;
+use parking_lot::{Condvar, Mutex};
 
 use super::context::SyscallContext;
 use crate::error::SysResult;
 use crate::sys_err;
+use crate::task::{Mm, Wake};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Key {
+    /// (address space, address)
+    Private(usize, u64),
+    /// (frame, offset in page)
+    Shared(u64, u64),
+}
+
+#[derive(Debug)]
+struct Waiter {
+    bitset: u32,
+    woken: AtomicBool,
+}
+
+#[derive(Debug, Default)]
+struct Queues {
+    map: Mutex<HashMap<Key, Vec<Arc<Waiter>>>>,
+    cv: Condvar,
+}
+
+fn queues() -> &'static Queues {
+    static Q: OnceLock<Queues> = OnceLock::new();
+    Q.get_or_init(Queues::default)
+}
+
+fn key(mm: &Mm, addr: u64) -> Key {
+    match mm.space.shared_frame(addr) {
+        Some((frame, off)) => Key::Shared(frame, off),
+        None => Key::Private(Arc::as_ptr(&mm.space) as usize, addr),
+    }
+}
+
+/// Wakes up to `n` waiters on `addr` whose bitset meets `bitset`; returns
+/// how many.
+fn wake(mm: &Mm, addr: u64, n: u32, bitset: u32) -> u64 {
+    let q = queues();
+    let k = key(mm, addr);
+    let mut map = q.map.lock();
+    let mut woken = 0u64;
+    if let Some(list) = map.get_mut(&k) {
+        list.retain(|w| {
+            if woken < u64::from(n) && w.bitset & bitset != 0 {
+                w.woken.store(true, Ordering::SeqCst);
+                woken += 1;
+                false
+            } else {
+                true
+            }
+        });
+        if list.is_empty() {
+            map.remove(&k);
+        }
+    }
+    drop(map);
+    if woken > 0 {
+        q.cv.notify_all();
+    }
+    woken
+}
+
+/// The wake a thread's exit does on its `clear_child_tid` word.
+pub fn futex_wake(mm: &Mm, addr: u64, n: u32) -> u64 {
+    wake(mm, addr, n, FUTEX_BITSET_MATCH_ANY as u32)
+}
+
+/// Moves up to `n` waiters from `from` to `to` (FUTEX_REQUEUE).
+fn requeue(mm: &Mm, from: u64, to: u64, n: u32) -> u64 {
+    let q = queues();
+    let (kf, kt) = (key(mm, from), key(mm, to));
+    let mut map = q.map.lock();
+    let moved: Vec<Arc<Waiter>> = match map.get_mut(&kf) {
+        Some(list) => {
+            let k = (n as usize).min(list.len());
+            list.drain(..k).collect()
+        }
+        None => Vec::new(),
+    };
+    if map.get(&kf).is_some_and(Vec::is_empty) {
+        map.remove(&kf);
+    }
+    let count = moved.len() as u64;
+    if count > 0 {
+        map.entry(kt).or_default().extend(moved);
+    }
+    count
+}
+
+fn wait(
+    ctx: &mut SyscallContext<'_>,
+    addr: u64,
+    val: u32,
+    deadline: Option<Instant>,
+    bitset: u32,
+) -> SysResult {
+    let q = queues();
+    let k = key(&ctx.mm, addr);
+    let me = Arc::new(Waiter {
+        bitset,
+        woken: AtomicBool::new(false),
+    });
+    let mut map = q.map.lock();
+    // Read under the queue lock: a waker must take it after our check.
+    let cur: u32 = ctx.read_struct(addr)?;
+    if cur != val {
+        return sys_err!(EAGAIN, "value changed");
+    }
+    map.entry(k).or_default().push(me.clone());
+    let result = loop {
+        if me.woken.load(Ordering::SeqCst) {
+            break Ok(0);
+        }
+        match ctx.thread.wait_on(&q.cv, &mut map, deadline) {
+            Wake::Notified => continue,
+            Wake::TimedOut => break sys_err!(ETIMEDOUT, "futex wait timed out"),
+            Wake::Interrupted => break sys_err!(EINTR, "interrupted"),
+        }
+    };
+    if me.woken.load(Ordering::SeqCst) {
+        return Ok(0);
+    }
+    // Timed out or interrupted: leave the queue (wherever a requeue put us).
+    for list in map.values_mut() {
+        list.retain(|w| !Arc::ptr_eq(w, &me));
+    }
+    map.retain(|_, l| !l.is_empty());
+    result
+}
+
+/// The deadline of a FUTEX_WAIT (relative, CLOCK_MONOTONIC) or a
+/// FUTEX_WAIT_BITSET (absolute, CLOCK_MONOTONIC or with
+/// FUTEX_CLOCK_REALTIME the realtime clock).
+fn deadline(ts: Timespec, absolute: bool, realtime: bool) -> Instant {
+    let d = Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+    if !absolute {
+        return Instant::now() + d;
+    }
+    let clock = if realtime {
+        libc::CLOCK_REALTIME
+    } else {
+        libc::CLOCK_MONOTONIC
+    };
+    let mut now = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: clock_gettime writes one timespec.
+    unsafe { libc::clock_gettime(clock, &mut now) };
+    let now = Duration::new(now.tv_sec as u64, now.tv_nsec as u32);
+    Instant::now() + d.saturating_sub(now)
+}
 
 pub fn futex(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
-    let (uaddr, op, val, timeout, val3) = (a[0], a[1], a[2] as u32, a[3], a[5] as u32);
+    let (uaddr, op, val, timeout, uaddr2, val3) =
+        (a[0], a[1], a[2] as u32, a[3], a[4], a[5] as u32);
     let cmd = op & FUTEX_CMD_MASK & !(FUTEX_PRIVATE_FLAG | FUTEX_CLOCK_REALTIME);
+    if uaddr % 4 != 0 {
+        return sys_err!(EINVAL, "unaligned futex");
+    }
     match cmd {
         FUTEX_WAKE | FUTEX_WAKE_BITSET => {
-            if cmd == FUTEX_WAKE_BITSET && val3 == 0 {
+            let bits = if cmd == FUTEX_WAKE_BITSET {
+                val3
+            } else {
+                FUTEX_BITSET_MATCH_ANY as u32
+            };
+            if bits == 0 {
                 return sys_err!(EINVAL, "empty bitset");
             }
-            if uaddr % 4 != 0 {
-                return sys_err!(EINVAL, "unaligned futex");
-            }
-            Ok(0)
+            Ok(wake(&ctx.mm, uaddr, val, bits))
         }
         FUTEX_WAIT | FUTEX_WAIT_BITSET => {
-            if cmd == FUTEX_WAIT_BITSET && val3 == 0 {
+            let bits = if cmd == FUTEX_WAIT_BITSET {
+                val3
+            } else {
+                FUTEX_BITSET_MATCH_ANY as u32
+            };
+            if bits == 0 {
                 return sys_err!(EINVAL, "empty bitset");
             }
-            if uaddr % 4 != 0 {
-                return sys_err!(EINVAL, "unaligned futex");
-            }
-            let ts = if timeout != 0 {
-                Some(ctx.read_struct::<Timespec>(timeout)?)
-            } else {
-                None
-            };
-            if let Some(t) = ts {
+            let dl = if timeout != 0 {
+                let t = ctx.read_struct::<Timespec>(timeout)?;
                 if t.tv_sec < 0 || !(0..1_000_000_000).contains(&t.tv_nsec) {
                     return sys_err!(EINVAL, "bad timeout");
                 }
+                Some(deadline(
+                    t,
+                    cmd == FUTEX_WAIT_BITSET,
+                    op & FUTEX_CLOCK_REALTIME != 0,
+                ))
+            } else {
+                None
+            };
+            wait(ctx, uaddr, val, dl, bits)
+        }
+        FUTEX_REQUEUE | FUTEX_CMP_REQUEUE => {
+            if uaddr2 % 4 != 0 {
+                return sys_err!(EINVAL, "unaligned futex");
             }
-            let cur: u32 = ctx.read_struct(uaddr)?;
-            if cur != val {
-                return sys_err!(EAGAIN, "value changed");
-            }
-            // Nobody else can wake us: sleep out the timeout. FUTEX_WAIT's
-            // timeout is relative (CLOCK_MONOTONIC); WAIT_BITSET's absolute.
-            match ts {
-                None => loop {
-                    std::thread::park();
-                },
-                Some(t) => {
-                    let (clock, flags) = match (cmd, op & FUTEX_CLOCK_REALTIME != 0) {
-                        (FUTEX_WAIT, _) => (libc::CLOCK_MONOTONIC, 0),
-                        (_, true) => (libc::CLOCK_REALTIME, libc::TIMER_ABSTIME),
-                        (_, false) => (libc::CLOCK_MONOTONIC, libc::TIMER_ABSTIME),
-                    };
-                    let req = libc::timespec {
-                        tv_sec: t.tv_sec,
-                        tv_nsec: t.tv_nsec,
-                    };
-                    // SAFETY: valid timespec; EINTR from umk's own signals
-                    // just ends the sleep early (a spurious wake-up is legal).
-                    unsafe { libc::clock_nanosleep(clock, flags, &req, std::ptr::null_mut()) };
-                    sys_err!(ETIMEDOUT, "futex wait timed out")
+            if cmd == FUTEX_CMP_REQUEUE {
+                let cur: u32 = ctx.read_struct(uaddr)?;
+                if cur != val3 {
+                    return sys_err!(EAGAIN, "value changed");
                 }
             }
+            // val: waiters to wake; the timeout slot carries how many to
+            // requeue (futex(2)).
+            let woken = wake(&ctx.mm, uaddr, val, FUTEX_BITSET_MATCH_ANY as u32);
+            let moved = requeue(&ctx.mm, uaddr, uaddr2, timeout as u32);
+            // FUTEX_REQUEUE counts the woken; FUTEX_CMP_REQUEUE both.
+            Ok(if cmd == FUTEX_CMP_REQUEUE {
+                woken + moved
+            } else {
+                woken
+            })
         }
-        _ => sys_err!(ENOSYS, "futex operation not implemented yet"),
+        _ => sys_err!(ENOSYS, "futex operation not implemented"),
     }
 }

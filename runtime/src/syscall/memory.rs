@@ -16,7 +16,7 @@ use crate::mm::{MapRequest, PAGE_SIZE};
 use crate::sys_err;
 
 pub fn brk(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
-    Ok(ctx.thread.process.mm.brk(a[0], ctx.guest))
+    Ok(ctx.mm.space.brk(a[0], ctx.guest))
 }
 
 /// mmap(2).
@@ -85,27 +85,21 @@ pub fn mmap(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
         backing,
         role: Role::Plain,
     };
-    ctx.thread.process.mm.mmap(req, ctx.guest)
+    ctx.mm.space.mmap(req, ctx.guest)
 }
 
 pub fn munmap(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
-    ctx.thread.process.mm.munmap(a[0], a[1], ctx.guest)?;
+    ctx.mm.space.munmap(a[0], a[1], ctx.guest)?;
     Ok(0)
 }
 
 pub fn mprotect(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
-    ctx.thread
-        .process
-        .mm
-        .mprotect(a[0], a[1], a[2], ctx.guest)?;
+    ctx.mm.space.mprotect(a[0], a[1], a[2], ctx.guest)?;
     Ok(0)
 }
 
 pub fn mremap(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
-    ctx.thread
-        .process
-        .mm
-        .mremap(a[0], a[1], a[2], a[3], a[4], ctx.guest)
+    ctx.mm.space.mremap(a[0], a[1], a[2], a[3], a[4], ctx.guest)
 }
 
 pub fn madvise(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {

@@ -17,14 +17,21 @@ pub mod context;
 pub mod docs;
 pub mod table;
 
+mod clone;
+mod exec;
 mod fs;
 mod futex;
 mod info;
 mod io;
+mod kill;
 mod memory;
+mod pgrp;
 mod process;
 mod signal;
 mod time;
+mod wait;
+
+pub use futex::futex_wake;
 
 pub use context::{Outcome, SyscallContext};
 pub use table::{Entry, Status, Table};
@@ -37,27 +44,38 @@ use table::Status::{Full, Partial};
 /// Every implemented syscall: (number, handler, status).
 const ROWS: &[(usize, table::Handler, Status)] = &[
     // process identity and lifetime (process.rs)
-    (nr::EXIT, process::exit, Partial("ends the process: threads arrive with the processes issue")),
+    (nr::EXIT, process::exit, Partial("ends the thread (and with the last, the process); robust futex lists are not walked")),
     (nr::EXIT_GROUP, process::exit_group, Full),
     (nr::GETPID, process::getpid, Full),
     (nr::GETTID, process::gettid, Full),
-    (nr::GETPPID, process::getppid, Full),
+    (nr::GETPPID, pgrp::getppid, Full),
     (nr::GETUID, process::getuid, Full),
     (nr::GETEUID, process::geteuid, Full),
     (nr::GETGID, process::getgid, Full),
     (nr::GETEGID, process::getegid, Full),
-    (nr::SET_TID_ADDRESS, process::set_tid_address, Partial("pointer kept; the exit-time clear and futex wake come with threads")),
-    (nr::SET_ROBUST_LIST, process::set_robust_list, Partial("list kept; exit-time cleanup comes with futex")),
+    (nr::SET_TID_ADDRESS, process::set_tid_address, Full),
+    (nr::SET_ROBUST_LIST, process::set_robust_list, Partial("list kept; not walked at thread exit (owner-died futexes stay locked)")),
     (nr::GET_ROBUST_LIST, process::get_robust_list, Partial("own thread only")),
     (nr::ARCH_PRCTL, process::arch_prctl, Partial("ARCH_SET_FS/GET_FS/SET_GS/GET_GS/GET_CPUID; ARCH_SET_CPUID and AMX permissions are EINVAL/ENODEV")),
     (nr::PRLIMIT64, process::prlimit64, Partial("own process only (pid 0 or self); limits are kept, only RLIMIT_NOFILE and RLIMIT_STACK act")),
     (nr::GETRLIMIT, process::getrlimit, Full),
     (nr::GETRESUID, process::getresuid, Full),
     (nr::GETRESGID, process::getresgid, Full),
-    (nr::GETPGRP, process::getpgrp, Full),
-    (nr::GETPGID, process::getpgid, Partial("own process only until the process table arrives")),
-    (nr::GETSID, process::getsid, Partial("own process only until the process table arrives")),
-    (nr::PRCTL, process::prctl, Partial("PR_SET_NAME/GET_NAME, PR_SET_PDEATHSIG/GET_PDEATHSIG (kept), PR_GET_DUMPABLE/SET_DUMPABLE; other options EINVAL")),
+    (nr::GETPGRP, pgrp::getpgrp, Full),
+    (nr::GETPGID, pgrp::getpgid, Full),
+    (nr::GETSID, pgrp::getsid, Full),
+    (nr::SETPGID, pgrp::setpgid, Full),
+    (nr::SETSID, pgrp::setsid, Full),
+    (nr::PRCTL, process::prctl, Partial("PR_SET_NAME/GET_NAME, PR_SET_PDEATHSIG/GET_PDEATHSIG (fires when the parent process exits), PR_SET/GET_CHILD_SUBREAPER, PR_GET_DUMPABLE/SET_DUMPABLE; other options EINVAL")),
+    // new processes and threads (clone.rs, exec.rs, wait.rs)
+    (nr::CLONE, clone::clone, Partial("no namespaces, pidfds or CLONE_PTRACE (EINVAL); the exit signal is always SIGCHLD")),
+    (nr::CLONE3, clone::clone3, Partial("as clone; set_tid is EINVAL")),
+    (nr::FORK, clone::fork, Full),
+    (nr::VFORK, clone::vfork, Full),
+    (nr::EXECVE, exec::execve, Partial("ELF and #! scripts; the exec'ing thread keeps its tid when it was not the leader")),
+    (nr::EXECVEAT, exec::execveat, Partial("as execve")),
+    (nr::WAIT4, wait::wait4, Partial("exited and killed children; stopped/continued children arrive with job control; rusage is zero")),
+    (nr::WAITID, wait::waitid, Partial("as wait4; P_PIDFD is EINVAL")),
     (nr::SETRLIMIT, process::setrlimit, Partial("limits are kept; only RLIMIT_NOFILE and RLIMIT_STACK act")),
     // memory (memory.rs)
     (nr::BRK, memory::brk, Full),
@@ -120,10 +138,10 @@ const ROWS: &[(usize, table::Handler, Status)] = &[
     // signals (signal.rs): state only until delivery arrives
     (nr::RT_SIGACTION, signal::rt_sigaction, Partial("dispositions are kept; delivery comes with the processes issue")),
     (nr::RT_SIGPROCMASK, signal::rt_sigprocmask, Partial("mask kept; delivery comes with the processes issue")),
-    (nr::KILL, signal::kill, Partial("to the caller only; default and ignored dispositions act, caught signals are ENOSYS until delivery")),
-    (nr::TKILL, signal::tkill, Partial("as kill")),
-    (nr::TGKILL, signal::tgkill, Partial("as kill")),
-    (nr::FUTEX, futex::futex, Partial("single-threaded semantics (wake finds no waiter, wait sleeps out its timeout); WAIT, WAKE and the BITSET forms only")),
+    (nr::KILL, kill::kill, Partial("processes, groups and -1; default and ignored dispositions act, caught signals are ENOSYS until delivery; stop/continue are ignored")),
+    (nr::TKILL, kill::tkill, Partial("as kill, acting on the thread's process")),
+    (nr::TGKILL, kill::tgkill, Partial("as tkill")),
+    (nr::FUTEX, futex::futex, Partial("WAIT, WAKE, REQUEUE, CMP_REQUEUE and the BITSET forms; no PI or WAKE_OP")),
     (nr::SIGALTSTACK, signal::sigaltstack, Partial("stack kept; delivery comes with the processes issue")),
     // time (time.rs)
     (nr::CLOCK_GETTIME, time::clock_gettime, Full),

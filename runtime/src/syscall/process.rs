@@ -14,9 +14,10 @@ use crate::loader::stack::HostAux;
 use crate::sys_err;
 use crate::task::ExitStatus;
 
-/// exit(2): ends the calling thread; with one thread, the process.
+/// exit(2): ends the calling thread; the process ends with its last
+/// thread.
 pub fn exit(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
-    ctx.outcome = Outcome::ExitProcess(ExitStatus::Exited((a[0] & 0xff) as i32));
+    ctx.outcome = Outcome::ExitThread(ExitStatus::Exited((a[0] & 0xff) as i32));
     Ok(0)
 }
 
@@ -32,10 +33,6 @@ pub fn getpid(ctx: &mut SyscallContext<'_>, _a: &[u64; 6]) -> SysResult {
 
 pub fn gettid(ctx: &mut SyscallContext<'_>, _a: &[u64; 6]) -> SysResult {
     Ok(ctx.thread.tid as u64)
-}
-
-pub fn getppid(ctx: &mut SyscallContext<'_>, _a: &[u64; 6]) -> SysResult {
-    Ok(ctx.process().ppid as u64)
 }
 
 pub fn getuid(_ctx: &mut SyscallContext<'_>, _a: &[u64; 6]) -> SysResult {
@@ -192,31 +189,6 @@ pub fn getresgid(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     Ok(0)
 }
 
-pub fn getpgrp(ctx: &mut SyscallContext<'_>, _a: &[u64; 6]) -> SysResult {
-    Ok(*ctx.process().pgid.lock() as u64)
-}
-
-/// getpgid(2) and getsid(2) for pid 0 or the caller (the process table
-/// arrives with fork).
-fn is_self(ctx: &SyscallContext<'_>, pid: u64) -> bool {
-    let pid = pid as i32;
-    pid == 0 || pid == ctx.process().pid
-}
-
-pub fn getpgid(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
-    if !is_self(ctx, a[0]) {
-        return sys_err!(ESRCH, "no such process");
-    }
-    Ok(*ctx.process().pgid.lock() as u64)
-}
-
-pub fn getsid(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
-    if !is_self(ctx, a[0]) {
-        return sys_err!(ESRCH, "no such process");
-    }
-    Ok(*ctx.process().sid.lock() as u64)
-}
-
 /// prctl(2): the options static programs use. Options umk does not know
 /// return EINVAL, as the kernel does for unknown options.
 pub fn prctl(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
@@ -252,6 +224,15 @@ pub fn prctl(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
         PR_GET_PDEATHSIG => {
             let s = *ctx.process().pdeathsig.lock();
             ctx.write_struct(a[1], &s)?;
+            Ok(0)
+        }
+        PR_SET_CHILD_SUBREAPER => {
+            super::pgrp::set_subreaper(ctx, a[1] != 0);
+            Ok(0)
+        }
+        PR_GET_CHILD_SUBREAPER => {
+            let v = i32::from(super::pgrp::is_subreaper(ctx));
+            ctx.write_struct(a[1], &v)?;
             Ok(0)
         }
         PR_GET_DUMPABLE => Ok(1),

@@ -2,23 +2,36 @@
 //!
 //! # Model
 //!
-//! A [`Process`] owns what its threads share: the address space, the
-//! descriptor table, resource limits, signal dispositions, the executable
-//! and working directory. A [`Thread`] owns what is per thread: its id, its
-//! signal mask and alternate stack, and the `set_tid_address` /
+//! A [`Process`] owns what its threads share: the descriptor table, resource
+//! limits, signal dispositions, the executable and working directory. A
+//! [`Thread`] owns what is per thread: its id, its address space (threads of
+//! one process share it; a `vfork` child borrows its parent's until it
+//! execs), its signal mask and alternate stack, and the `set_tid_address` /
 //! `set_robust_list` pointers. Each guest thread is driven by one kernel
 //! thread in umk (`kernel::run`).
 //!
-//! Pids are guest pids: the first program is pid 1 (init). Fork, the process
-//! tree, zombies and wait arrive with the processes issue; the records are
-//! shaped for them.
+//! The process tree — parents, children, process groups, sessions, zombies —
+//! lives in one table ([`table::Tasks`]) under one lock, so that fork, exit,
+//! wait, setpgid and kill see a consistent tree. Pids are guest pids: the
+//! first program is pid 1 (init).
+//!
+//! **Blocking.** A syscall that waits (wait4, a pipe read, a futex) blocks
+//! its kernel thread on a condition variable through [`Thread::wait_on`],
+//! which returns early when the thread is *kicked* ([`Thread::kick`]): a
+//! signal to deliver, its process ending, an exec killing the other threads.
+//! A kicked thread that is running guest code gets a host signal instead
+//! (`platform::SIGKICK`), which stops it in its tracer.
+
+pub mod table;
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use guest_abi::resource::*;
 use guest_abi::structs::{KernelSigaction, Rlimit, StackT};
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex, MutexGuard};
 
 use crate::fs::FdTable;
 use crate::mm::fault::FaultThread;
@@ -29,26 +42,140 @@ pub type Pid = i32;
 /// Number of signals (1..=64), indexed from 0.
 pub const NSIG: usize = 64;
 
+/// An address space in use: the space itself and the thread resolving its
+/// page faults (stopped when the last user lets go).
+#[derive(Debug)]
+pub struct Mm {
+    pub space: Arc<AddressSpace>,
+    faults: Mutex<Option<FaultThread>>,
+}
+
+impl Mm {
+    /// An address space whose fault thread starts once its stub exists
+    /// ([`Mm::set_faults`]).
+    pub fn new(space: Arc<AddressSpace>) -> Mm {
+        Mm {
+            space,
+            faults: Mutex::new(None),
+        }
+    }
+
+    pub fn set_faults(&self, faults: FaultThread) {
+        *self.faults.lock() = Some(faults);
+    }
+}
+
+thread_local! {
+    static CURRENT: std::cell::RefCell<Option<Arc<Thread>>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Makes `t` the guest thread this kernel thread drives (see [`current`]).
+pub fn set_current(t: Option<Arc<Thread>>) {
+    CURRENT.with(|c| *c.borrow_mut() = t);
+}
+
+/// The guest thread the calling kernel thread drives, if any: code far from
+/// the syscall context (a pipe's blocking read) waits through it.
+pub fn current() -> Option<Arc<Thread>> {
+    CURRENT.with(|c| c.borrow().clone())
+}
+
+impl Drop for Mm {
+    fn drop(&mut self) {
+        // Stop the fault thread first: it holds the space too.
+        self.faults.lock().take();
+    }
+}
+
 /// The per-process state that threads share.
 #[derive(Debug)]
 pub struct Process {
     pub pid: Pid,
-    pub ppid: Pid,
-    pub mm: Arc<AddressSpace>,
-    /// Resolves the address space's demand-paging faults; stops with it.
-    pub faults: Mutex<Option<FaultThread>>,
     pub files: Mutex<FdTable>,
     pub limits: Mutex<[Rlimit; RLIM_NLIMITS as usize]>,
     pub sigactions: Mutex<[KernelSigaction; NSIG]>,
     /// Absolute path of the running executable (`/proc/self/exe`).
-    pub exe: PathBuf,
+    pub exe: Mutex<PathBuf>,
     /// Shared, so a lookup can hold the directory without a host `dup`.
     pub cwd: Mutex<Arc<Cwd>>,
-    /// Process group and session (init leads both).
-    pub pgid: Mutex<Pid>,
-    pub sid: Mutex<Pid>,
     /// `PR_SET_PDEATHSIG` signal (0: none).
     pub pdeathsig: Mutex<i32>,
+    /// Live threads.
+    pub threads: Mutex<Vec<Arc<Thread>>>,
+    /// Set once the process is ending (exit_group, a fatal signal): how.
+    pub exit: Mutex<Option<ExitStatus>>,
+    /// A `vfork` parent waits on this until the child execs or exits.
+    pub vfork_done: Mutex<bool>,
+    pub vfork_cv: Condvar,
+}
+
+impl Process {
+    pub fn new(pid: Pid, files: FdTable, exe: PathBuf, cwd: Arc<Cwd>) -> Process {
+        Process {
+            pid,
+            files: Mutex::new(files),
+            limits: Mutex::new(host_limits()),
+            sigactions: Mutex::new([Default::default(); NSIG]),
+            exe: Mutex::new(exe),
+            cwd: Mutex::new(cwd),
+            pdeathsig: Mutex::new(0),
+            threads: Mutex::new(Vec::new()),
+            exit: Mutex::new(None),
+            vfork_done: Mutex::new(false),
+            vfork_cv: Condvar::new(),
+        }
+    }
+
+    /// The copy a fork child starts with (files, limits, dispositions,
+    /// executable, working directory), under a new pid.
+    pub fn fork(&self, pid: Pid) -> Process {
+        Process {
+            pid,
+            files: Mutex::new(self.files.lock().clone()),
+            limits: Mutex::new(*self.limits.lock()),
+            sigactions: Mutex::new(*self.sigactions.lock()),
+            exe: Mutex::new(self.exe.lock().clone()),
+            cwd: Mutex::new(self.cwd.lock().clone()),
+            pdeathsig: Mutex::new(0),
+            threads: Mutex::new(Vec::new()),
+            exit: Mutex::new(None),
+            vfork_done: Mutex::new(false),
+            vfork_cv: Condvar::new(),
+        }
+    }
+
+    /// How the process is ending, if it is.
+    pub fn exiting(&self) -> Option<ExitStatus> {
+        *self.exit.lock()
+    }
+
+    /// Starts ending the whole process with `status` (the first cause
+    /// wins) and kicks every thread so it notices.
+    pub fn begin_exit(&self, status: ExitStatus) {
+        {
+            let mut e = self.exit.lock();
+            if e.is_none() {
+                *e = Some(status);
+            }
+        }
+        for t in self.threads.lock().iter() {
+            t.kill();
+        }
+    }
+
+    /// Lets a `vfork` parent go on (the child exec'd or exited).
+    pub fn release_vfork(&self) {
+        *self.vfork_done.lock() = true;
+        self.vfork_cv.notify_all();
+    }
+
+    pub fn limit(&self, resource: u64) -> Rlimit {
+        self.limits
+            .lock()
+            .get(resource as usize)
+            .copied()
+            .unwrap_or_default()
+    }
 }
 
 /// The working directory: its path (for getcwd) and a host `O_PATH`
@@ -82,11 +209,196 @@ pub struct ThreadState {
     pub comm: Vec<u8>,
 }
 
+/// Where the thread runs on the host, for kicking it.
+#[derive(Debug, Default)]
+struct HostSide {
+    stub_pid: i32,
+    host_tid: i32,
+    /// The guest is running (between resume and trap).
+    in_guest: bool,
+    /// The condition variable the kernel thread waits on, if it waits.
+    blocked_on: Option<usize>,
+}
+
+/// How a [`Thread::wait_on`] ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Wake {
+    /// Notified (or spuriously woken): re-check the condition.
+    Notified,
+    /// The deadline passed.
+    TimedOut,
+    /// The thread was kicked: the syscall must return (EINTR or restart).
+    Interrupted,
+}
+
+/// The longest a wait sleeps before re-checking for a kick it could have
+/// missed (a kick between the check and the sleep).
+const KICK_RECHECK: Duration = Duration::from_millis(50);
+
 #[derive(Debug)]
 pub struct Thread {
     pub tid: Pid,
     pub process: Arc<Process>,
+    pub mm: Mutex<Arc<Mm>>,
     pub state: Mutex<ThreadState>,
+    host: Mutex<HostSide>,
+    /// Something wants this thread's attention (see [`Thread::kick`]).
+    attention: AtomicBool,
+    /// The thread must end (its process is exiting, or another thread
+    /// exec'd).
+    killed: AtomicBool,
+    /// Sleeps that wait for nothing else (nanosleep, pause).
+    pub sleep: Mutex<()>,
+    pub sleep_cv: Condvar,
+}
+
+impl Thread {
+    pub fn new(tid: Pid, process: Arc<Process>, mm: Arc<Mm>, state: ThreadState) -> Thread {
+        Thread {
+            tid,
+            process,
+            mm: Mutex::new(mm),
+            state: Mutex::new(state),
+            host: Mutex::new(HostSide::default()),
+            attention: AtomicBool::new(false),
+            killed: AtomicBool::new(false),
+            sleep: Mutex::new(()),
+            sleep_cv: Condvar::new(),
+        }
+    }
+
+    /// The address space the thread runs in now.
+    pub fn mm(&self) -> Arc<Mm> {
+        self.mm.lock().clone()
+    }
+
+    /// Records where the thread runs on the host.
+    pub fn set_host(&self, stub_pid: i32, host_tid: i32) {
+        let mut h = self.host.lock();
+        h.stub_pid = stub_pid;
+        h.host_tid = host_tid;
+    }
+
+    /// Marks the guest as running, unless the thread has been kicked
+    /// meanwhile (then it must not run: false).
+    pub fn enter_guest(&self) -> bool {
+        let mut h = self.host.lock();
+        if self.attention.load(Ordering::SeqCst) {
+            return false;
+        }
+        h.in_guest = true;
+        true
+    }
+
+    pub fn leave_guest(&self) {
+        self.host.lock().in_guest = false;
+    }
+
+    /// Asks for the thread's attention: wakes it from a wait in umk, or
+    /// stops its running guest.
+    pub fn kick(&self) {
+        self.attention.store(true, Ordering::SeqCst);
+        let h = self.host.lock();
+        if h.in_guest {
+            crate::platform::kick(h.stub_pid, h.host_tid);
+        }
+        if let Some(cv) = h.blocked_on {
+            // SAFETY: `blocked_on` is set by `wait_on` for the duration of
+            // its wait and cleared, under this lock, before the condition
+            // variable can go away; so it points at a live Condvar.
+            unsafe { &*(cv as *const Condvar) }.notify_all();
+        }
+    }
+
+    /// Ends the thread at its next chance (see `killed`).
+    pub fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        self.kick();
+    }
+
+    pub fn is_killed(&self) -> bool {
+        self.killed.load(Ordering::SeqCst)
+    }
+
+    /// Whether the thread has been kicked since [`Self::clear_attention`].
+    pub fn attention(&self) -> bool {
+        self.attention.load(Ordering::SeqCst)
+    }
+
+    /// Called by the run loop once it has looked at why it was kicked.
+    pub fn clear_attention(&self) {
+        if !self.is_killed() {
+            self.attention.store(false, Ordering::SeqCst);
+        }
+    }
+
+    /// Waits on `cv` (with `guard` held, as `Condvar::wait`) until notified,
+    /// `deadline`, or a kick. Callers loop re-checking their condition.
+    pub fn wait_on<T>(
+        &self,
+        cv: &Condvar,
+        guard: &mut MutexGuard<'_, T>,
+        deadline: Option<Instant>,
+    ) -> Wake {
+        if self.attention() {
+            return Wake::Interrupted;
+        }
+        self.host.lock().blocked_on = Some(cv as *const Condvar as usize);
+        let now = Instant::now();
+        let recheck = now + KICK_RECHECK;
+        let until = deadline.map_or(recheck, |d| d.min(recheck));
+        cv.wait_until(guard, until);
+        self.host.lock().blocked_on = None;
+        if self.attention() {
+            Wake::Interrupted
+        } else if deadline.is_some_and(|d| Instant::now() >= d) {
+            Wake::TimedOut
+        } else {
+            Wake::Notified
+        }
+    }
+
+    /// Sleeps until `deadline` (or forever) unless kicked.
+    pub fn sleep_until(&self, deadline: Option<Instant>) -> Wake {
+        let mut g = self.sleep.lock();
+        loop {
+            match self.wait_on(&self.sleep_cv, &mut g, deadline) {
+                Wake::Notified => continue,
+                w => return w,
+            }
+        }
+    }
+}
+
+/// Counts live kernel threads, so that umk can wait for all of them when
+/// init exits.
+#[derive(Debug, Default)]
+pub struct Live {
+    count: Mutex<usize>,
+    cv: Condvar,
+}
+
+impl Live {
+    pub fn enter(&self) {
+        *self.count.lock() += 1;
+    }
+
+    pub fn leave(&self) {
+        let mut c = self.count.lock();
+        *c = c.saturating_sub(1);
+        self.cv.notify_all();
+    }
+
+    /// Waits until none are left or `deadline`; true if none are left.
+    pub fn wait_idle(&self, deadline: Instant) -> bool {
+        let mut c = self.count.lock();
+        while *c > 0 {
+            if self.cv.wait_until(&mut c, deadline).timed_out() {
+                return *c == 0;
+            }
+        }
+        true
+    }
 }
 
 /// umk's own limits, read once: guests start with the same ones.
@@ -113,16 +425,6 @@ pub fn host_limits() -> [Rlimit; RLIM_NLIMITS as usize] {
     out
 }
 
-impl Process {
-    pub fn limit(&self, resource: u64) -> Rlimit {
-        self.limits
-            .lock()
-            .get(resource as usize)
-            .copied()
-            .unwrap_or_default()
-    }
-}
-
 /// How a process ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ExitStatus {
@@ -131,6 +433,14 @@ pub enum ExitStatus {
 }
 
 impl ExitStatus {
+    /// The wait(2) status word.
+    pub fn wait_status(self) -> i32 {
+        match self {
+            ExitStatus::Exited(c) => (c & 0xff) << 8,
+            ExitStatus::Signaled { signo, core } => (signo & 0x7f) | if core { 0x80 } else { 0 },
+        }
+    }
+
     /// The status a shell reports: the exit code, or 128 + the signal.
     pub fn shell_code(self) -> i32 {
         match self {

@@ -1,0 +1,292 @@
+//! execve(2) and execveat(2): replacing the program of a process.
+//!
+//! The steps follow fs/exec.c: read and check the arguments (`E2BIG` past
+//! `MAX_ARG_STRLEN` per string or a quarter of the stack limit in total),
+//! find the program (`#!` scripts name an interpreter, up to four levels
+//! like `BINPRM_MAX_RECURSION`), open and check it (`ENOENT`, `EACCES`,
+//! `ENOEXEC`, `ENOTDIR` go to the guest), end every other thread of the
+//! process (`de_thread`), build the new address space in a new stub and load
+//! the program into it, and only then commit: the thread switches to the new
+//! stub, close-on-exec descriptors close, caught signals return to their
+//! default (ignored ones stay ignored), the alternate signal stack goes, and
+//! a vfork parent is released. A failure before the commit leaves the old
+//! program running with the error — later than Linux's point of no return,
+//! which only makes more failures recoverable.
+
+use std::ffi::OsStr;
+use std::os::unix::ffi::OsStrExt;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use guest_abi::fcntl::{AT_EMPTY_PATH, AT_FDCWD, AT_SYMLINK_NOFOLLOW};
+use guest_abi::structs::{KernelSigaction, StackT};
+
+use super::context::{Outcome, SyscallContext};
+use super::fd_arg;
+use super::fs::{host_dirfd, DirGuard};
+use crate::error::{SysError, SysResult};
+use crate::kernel::initial_regs;
+use crate::loader::{ExecArgs, Program};
+use crate::sys_err;
+use crate::task::Mm;
+
+/// Longest single argument or environment string, with its NUL
+/// (`MAX_ARG_STRLEN`, 32 pages).
+const MAX_ARG_STRLEN: usize = 32 * 4096;
+/// `#!` line buffer (`BINPRM_BUF_SIZE`).
+const BINPRM_BUF_SIZE: usize = 256;
+/// Interpreter nesting (`BINPRM_MAX_RECURSION` + the script itself).
+const MAX_DEPTH: usize = 5;
+
+/// Reads a NULL-terminated array of C strings (argv or envp); a NULL array
+/// is empty. `total` accumulates the bytes the new stack will need.
+fn read_strings(
+    ctx: &SyscallContext<'_>,
+    mut ptr: u64,
+    total: &mut usize,
+    limit: usize,
+) -> SysResult<Vec<Vec<u8>>> {
+    let mut out = Vec::new();
+    if ptr == 0 {
+        return Ok(out);
+    }
+    loop {
+        let p: u64 = ctx.read_struct(ptr)?;
+        if p == 0 {
+            return Ok(out);
+        }
+        let s = ctx.mm().read_cstr(p, MAX_ARG_STRLEN - 1).map_err(|e| {
+            if e.errno == guest_abi::Errno::ENAMETOOLONG {
+                SysError::new(
+                    guest_abi::Errno::E2BIG,
+                    "argument longer than MAX_ARG_STRLEN",
+                )
+            } else {
+                e
+            }
+        })?;
+        *total += s.len() + 1 + 8;
+        if *total > limit {
+            return sys_err!(E2BIG, "arguments and environment too large");
+        }
+        out.push(s);
+        ptr = ptr.checked_add(8).ok_or(crate::error::EFAULT)?;
+    }
+}
+
+/// A path as the host can open it: relative ones through the guest's
+/// working directory or `dirfd` (via umk's own `/proc/self/fd`).
+fn host_path(ctx: &SyscallContext<'_>, dirfd: i32, path: &Path) -> SysResult<(PathBuf, DirGuard)> {
+    let (fd, guard) = host_dirfd(ctx, dirfd, path)?;
+    if fd == libc::AT_FDCWD {
+        return Ok((path.to_path_buf(), guard));
+    }
+    let base = PathBuf::from(format!("/proc/self/fd/{fd}"));
+    let full = if path.as_os_str().is_empty() {
+        base
+    } else {
+        base.join(path)
+    };
+    Ok((full, guard))
+}
+
+/// The interpreter line of a `#!` script: (interpreter, optional argument).
+fn shebang(path: &Path) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).ok()?;
+    let mut buf = [0u8; BINPRM_BUF_SIZE];
+    let mut n = 0;
+    while n < buf.len() {
+        match f.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(_) => return None,
+        }
+    }
+    let line = buf[..n].strip_prefix(b"#!")?;
+    let line = match line.iter().position(|&b| b == b'\n') {
+        Some(i) => &line[..i],
+        None => line,
+    };
+    let is_space = |b: &u8| *b == b' ' || *b == b'\t';
+    let start = line.iter().position(|b| !is_space(b))?;
+    let line = &line[start..];
+    let end = line.iter().position(is_space).unwrap_or(line.len());
+    let interp = line[..end].to_vec();
+    let rest = &line[end..];
+    let arg = match rest.iter().position(|b| !is_space(b)) {
+        Some(i) => {
+            let a = &rest[i..];
+            let last = a.iter().rposition(|b| !is_space(b)).map_or(0, |j| j + 1);
+            Some(a[..last].to_vec())
+        }
+        None => None,
+    };
+    Some((interp, arg))
+}
+
+fn do_execve(
+    ctx: &mut SyscallContext<'_>,
+    dirfd: i32,
+    path: u64,
+    argv: u64,
+    envp: u64,
+    flags: u64,
+) -> SysResult {
+    if flags & !(AT_EMPTY_PATH | AT_SYMLINK_NOFOLLOW) != 0 {
+        return sys_err!(EINVAL, "bad flags");
+    }
+    let filename = ctx.read_path(path, flags & AT_EMPTY_PATH != 0)?;
+    let limit = (ctx.kernel.stack_size() as usize / 4).max(MAX_ARG_STRLEN);
+    let mut total = 0;
+    let mut args = read_strings(ctx, argv, &mut total, limit)?;
+    let envs = read_strings(ctx, envp, &mut total, limit)?;
+    // The name the new program sees (AT_EXECFN) and the kernel's
+    // bprm->filename: "/dev/fd/N[/path]" for a descriptor-relative exec.
+    let shown: Vec<u8> = if dirfd == AT_FDCWD || filename.is_absolute() {
+        filename.as_os_str().as_bytes().to_vec()
+    } else if filename.as_os_str().is_empty() {
+        format!("/dev/fd/{dirfd}").into_bytes()
+    } else {
+        format!("/dev/fd/{dirfd}/{}", filename.display()).into_bytes()
+    };
+    let (mut host, mut guard) = host_path(ctx, dirfd, &filename)?;
+    if flags & AT_SYMLINK_NOFOLLOW != 0
+        && std::fs::symlink_metadata(&host).is_ok_and(|m| m.file_type().is_symlink())
+    {
+        return sys_err!(ELOOP, "AT_SYMLINK_NOFOLLOW on a symbolic link");
+    }
+    let mut script_name = shown.clone();
+    let mut depth = 0;
+    let prog = loop {
+        if let Some((interp, arg)) = shebang(&host) {
+            if depth >= MAX_DEPTH {
+                return sys_err!(ELOOP, "too many levels of interpreters");
+            }
+            // Only an executable script may name an interpreter.
+            if nix::unistd::access(&host, nix::unistd::AccessFlags::X_OK).is_err() {
+                return sys_err!(EACCES, "script is not executable");
+            }
+            depth += 1;
+            // argv becomes: interpreter, [argument], script, argv[1..]
+            // (fs/binfmt_script.c).
+            let mut new = vec![interp.clone()];
+            new.extend(arg);
+            new.push(script_name.clone());
+            new.extend(args.into_iter().skip(1));
+            args = new;
+            script_name = interp.clone();
+            let ip = PathBuf::from(OsStr::from_bytes(&interp));
+            let (h, g) = host_path(ctx, AT_FDCWD, &ip)?;
+            host = h;
+            guard = g;
+            continue;
+        }
+        match Program::open(&host) {
+            Ok(p) => break p,
+            Err(e) => return Err(SysError::new(e.errno(), "cannot execute")),
+        }
+    };
+    let exe = std::fs::canonicalize(&host).unwrap_or_else(|_| host.clone());
+    drop(guard);
+    de_thread(ctx)?;
+
+    let k = ctx.kernel;
+    let space = k
+        .new_space()
+        .map_err(|_| SysError::new(guest_abi::Errno::ENOMEM, "no address space"))?;
+    let mm = Arc::new(Mm::new(Arc::new(space)));
+    let mut guest = k.attach_stub(&mm).map_err(|e| {
+        crate::log::warn(&format!("execve: {e}"));
+        SysError::new(guest_abi::Errno::ENOMEM, "cannot start a stub")
+    })?;
+    let exec_args = ExecArgs {
+        argv: args,
+        envp: envs,
+        execfn: shown.clone(),
+    };
+    let started = crate::loader::load(&prog, &mm.space, &mut *guest, &exec_args, k.stack_size())?;
+    initial_regs(guest.regs_mut(), started.entry, started.sp);
+    guest
+        .stub()
+        .map(|s| ctx.thread.set_host(s.pid(), guest.host_tid()));
+
+    // Commit.
+    *ctx.thread.mm.lock() = mm.clone();
+    ctx.mm = mm;
+    let p = ctx.process().clone();
+    *p.exe.lock() = exe;
+    {
+        let mut files = p.files.lock();
+        let cloexec: Vec<i32> = files
+            .fds()
+            .filter(|(_, e)| e.cloexec)
+            .map(|(fd, _)| fd)
+            .collect();
+        for fd in cloexec {
+            let _ = files.remove(fd);
+        }
+    }
+    for act in p.sigactions.lock().iter_mut() {
+        if act.sa_handler != libc::SIG_IGN as u64 {
+            *act = KernelSigaction::default();
+        }
+    }
+    {
+        let mut st = ctx.thread.state.lock();
+        st.altstack = StackT {
+            ss_flags: guest_abi::signal::SS_DISABLE,
+            ..StackT::default()
+        };
+        st.clear_child_tid = 0;
+        st.robust_list = 0;
+        st.robust_list_len = 0;
+        st.comm = crate::task::comm_of(Path::new(OsStr::from_bytes(&shown)));
+    }
+    if let Some(n) = ctx.kernel.tasks.lock().procs.get_mut(&p.pid) {
+        n.execed = true;
+    }
+    p.release_vfork();
+    ctx.outcome = Outcome::Exec(guest);
+    Ok(0)
+}
+
+/// Ends every other thread of the caller's process and waits until they
+/// are gone (fs/exec.c `de_thread`).
+fn de_thread(ctx: &SyscallContext<'_>) -> SysResult<()> {
+    let me = ctx.thread.tid;
+    let p = ctx.process();
+    let others: Vec<_> = p
+        .threads
+        .lock()
+        .iter()
+        .filter(|t| t.tid != me)
+        .cloned()
+        .collect();
+    if others.is_empty() {
+        return Ok(());
+    }
+    for t in &others {
+        t.kill();
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while p.threads.lock().len() > 1 {
+        if ctx.thread.is_killed() {
+            return sys_err!(EINTR, "killed during exec");
+        }
+        if Instant::now() > deadline {
+            return sys_err!(EAGAIN, "other threads did not end");
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Ok(())
+}
+
+pub fn execve(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    do_execve(ctx, AT_FDCWD as i32, a[0], a[1], a[2], 0)
+}
+
+pub fn execveat(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    do_execve(ctx, fd_arg(a[0]), a[1], a[2], a[3], a[4])
+}
