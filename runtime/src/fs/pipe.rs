@@ -88,6 +88,21 @@ impl Drop for PipeEnd {
     }
 }
 
+/// Waits for the pipe to change; EINTR when the calling guest thread is
+/// kicked (a signal, its process ending).
+fn wait<T>(cv: &Condvar, st: &mut parking_lot::MutexGuard<'_, T>) -> SysResult<()> {
+    match crate::task::current() {
+        Some(t) => match t.wait_on(cv, st, None) {
+            crate::task::Wake::Interrupted => sys_err!(EINTR, "interrupted"),
+            _ => Ok(()),
+        },
+        None => {
+            cv.wait(st);
+            Ok(())
+        }
+    }
+}
+
 impl File for PipeEnd {
     fn read(&self, out: &mut [u8]) -> SysResult<usize> {
         if self.write {
@@ -112,7 +127,7 @@ impl File for PipeEnd {
             if self.nonblock.load(Ordering::Relaxed) {
                 return sys_err!(EAGAIN, "pipe empty");
             }
-            self.pipe.changed.wait(&mut st);
+            wait(&self.pipe.changed, &mut st)?;
         }
     }
 
@@ -150,8 +165,9 @@ impl File for PipeEnd {
                     return Ok(done);
                 }
                 return sys_err!(EAGAIN, "pipe full");
-            } else {
-                self.pipe.changed.wait(&mut st);
+            } else if let Err(e) = wait(&self.pipe.changed, &mut st) {
+                // Interrupted: what was written so far counts (pipe(7)).
+                return if done > 0 { Ok(done) } else { Err(e) };
             }
         }
     }

@@ -439,6 +439,9 @@ pub fn poll(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
         let deadline = (timeout > 0)
             .then(|| std::time::Instant::now() + std::time::Duration::from_millis(timeout as u64));
         while ready == 0 && deadline.is_none_or(|d| std::time::Instant::now() < d) {
+            if ctx.thread.attention() {
+                return sys_err!(EINTR, "interrupted");
+            }
             std::thread::sleep(std::time::Duration::from_millis(1));
             ready = scan(&mut fds);
         }

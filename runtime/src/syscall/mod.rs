@@ -148,8 +148,8 @@ const ROWS: &[(usize, table::Handler, Status)] = &[
     (nr::CLOCK_GETRES, time::clock_getres, Full),
     (nr::GETTIMEOFDAY, time::gettimeofday, Full),
     (nr::TIME, time::time, Full),
-    (nr::NANOSLEEP, time::nanosleep, Partial("not interruptible by guest signals yet")),
-    (nr::CLOCK_NANOSLEEP, time::clock_nanosleep, Partial("not interruptible by guest signals yet")),
+    (nr::NANOSLEEP, time::nanosleep, Partial("interrupted (EINTR) by a kick; restart_syscall arrives with signal delivery")),
+    (nr::CLOCK_NANOSLEEP, time::clock_nanosleep, Partial("as nanosleep")),
     (nr::GETRUSAGE, time::getrusage, Partial("RUSAGE_SELF/THREAD from the stub's host accounting; RUSAGE_CHILDREN is zero until fork")),
     (nr::SCHED_YIELD, time::sched_yield, Partial("yields the host CPU; umk's scheduler will make it yield the vCPU")),
     // system information (info.rs)

@@ -136,47 +136,44 @@ fn read_timespec(ctx: &SyscallContext<'_>, addr: u64) -> SysResult<Timespec> {
     Ok(ts)
 }
 
-/// Sleeps on the host clock; the kernel thread blocks, the guest waits.
-fn sleep(clock: libc::clockid_t, flags: i32, ts: Timespec) -> SysResult {
-    let req = libc::timespec {
-        tv_sec: ts.tv_sec,
-        tv_nsec: ts.tv_nsec,
+/// Sleeps until `ts` on `clock` (absolute with TIMER_ABSTIME, else
+/// relative). The kernel thread waits through `Thread::sleep_until`, so a
+/// kick (a signal, the process ending) interrupts it: EINTR, with the time
+/// left written to `rem` (if non-zero) for a relative sleep.
+fn sleep(
+    ctx: &SyscallContext<'_>,
+    clock: libc::clockid_t,
+    flags: i32,
+    ts: Timespec,
+    rem: u64,
+) -> SysResult {
+    let want = std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
+    let left = if flags & libc::TIMER_ABSTIME != 0 {
+        let n = now(clock)?;
+        want.saturating_sub(std::time::Duration::new(n.tv_sec as u64, n.tv_nsec as u32))
+    } else {
+        want
     };
-    loop {
-        let mut rem = libc::timespec {
-            tv_sec: 0,
-            tv_nsec: 0,
-        };
-        // SAFETY: valid timespec pointers.
-        let r = unsafe { libc::clock_nanosleep(clock, flags, &req, &mut rem) };
-        match r {
-            0 => return Ok(0),
-            // Host signals aimed at umk are not guest signals: keep sleeping
-            // (relative sleeps resume with what remains).
-            libc::EINTR if flags == 0 => {
-                return sleep(
-                    clock,
-                    0,
-                    Timespec {
-                        tv_sec: rem.tv_sec,
-                        tv_nsec: rem.tv_nsec,
-                    },
-                )
+    let deadline = std::time::Instant::now() + left;
+    match ctx.thread.sleep_until(Some(deadline)) {
+        crate::task::Wake::Interrupted => {
+            if rem != 0 && flags & libc::TIMER_ABSTIME == 0 {
+                let r = deadline.saturating_duration_since(std::time::Instant::now());
+                let out = Timespec {
+                    tv_sec: r.as_secs() as i64,
+                    tv_nsec: i64::from(r.subsec_nanos()),
+                };
+                ctx.write_struct(rem, &out)?;
             }
-            libc::EINTR => continue,
-            e => {
-                return Err(crate::error::SysError::new(
-                    guest_abi::Errno::from_raw(e).unwrap_or(guest_abi::Errno::EINVAL),
-                    "clock_nanosleep",
-                ))
-            }
+            sys_err!(EINTR, "sleep interrupted")
         }
+        _ => Ok(0),
     }
 }
 
 pub fn nanosleep(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     let ts = read_timespec(ctx, a[0])?;
-    sleep(libc::CLOCK_MONOTONIC, 0, ts)
+    sleep(ctx, libc::CLOCK_MONOTONIC, 0, ts, a[1])
 }
 
 /// clock_nanosleep(2): the thread CPU clock is EINVAL; unknown flags are
@@ -195,7 +192,7 @@ pub fn clock_nanosleep(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult 
     } else {
         0
     };
-    sleep(clock, flags, ts)
+    sleep(ctx, clock, flags, ts, a[3])
 }
 
 /// getrusage(2): the stub's CPU times and peak RSS (`/proc/PID/stat`
