@@ -21,6 +21,7 @@ use crate::mm::fault::FaultThread;
 use crate::mm::uffd::Uffd;
 use crate::mm::{AddressSpace, Memory};
 use crate::platform::{stub, Platform, PlatformKind};
+use crate::sched::Dispatcher;
 use crate::task::{host_limits, ExitStatus, Process, Thread, ThreadState, NSIG};
 use crate::trace::Tracer;
 
@@ -31,9 +32,13 @@ pub const DEFAULT_MEMORY: u64 = 256 << 30;
 #[derive(Debug)]
 pub struct Config {
     pub platform: PlatformKind,
-    /// vCPUs (`--cpus`); the scheduler gives this meaning.
+    /// vCPUs (`--cpus`): at most this many guest threads run at once.
     pub cpus: usize,
     pub memory_bytes: u64,
+    /// Report scheduler events in the trace (`--trace-sched`).
+    pub trace_sched: bool,
+    /// Record which task held which vCPU when (`--timeline`).
+    pub timeline: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -50,6 +55,8 @@ pub enum KernelError {
     Io(#[from] std::io::Error),
     #[error("a kernel thread panicked")]
     Panicked,
+    #[error("starting the scheduler: {0}")]
+    Sched(#[from] crate::sched::SchedError),
 }
 
 pub struct Kernel {
@@ -57,6 +64,8 @@ pub struct Kernel {
     pub memory: Arc<Memory>,
     pub platform: Platform,
     pub tracer: Option<Arc<Tracer>>,
+    /// The vCPU dispatcher: who runs guest code when (`sched/dispatch.rs`).
+    pub sched: Arc<Dispatcher>,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -91,11 +100,26 @@ impl Kernel {
     pub fn boot(config: Config, tracer: Option<Arc<Tracer>>) -> Result<Arc<Kernel>, KernelError> {
         let memory = Arc::new(Memory::new(config.memory_bytes)?);
         let platform = Platform::new(config.platform, memory.clone())?;
+        // The kick makes a running guest thread trap so that its kernel
+        // thread gives up the vCPU; it arrives with the task table (a host
+        // signal to the stub thread). Until then a single-threaded guest is
+        // never preempted: nobody waits for its vCPU.
+        let kick: crate::sched::dispatch::Kick =
+            Arc::new(|tid| crate::log::debug(|| format!("sched: kick task {tid} (not wired yet)")));
+        let sched = Dispatcher::new(config.cpus, kick)?;
+        if config.timeline {
+            sched.enable_timeline();
+        }
+        if let Some(t) = tracer.as_ref().filter(|_| config.trace_sched) {
+            let t = t.clone();
+            sched.set_observer(Box::new(move |ev| t.sched(ev)));
+        }
         Ok(Arc::new(Kernel {
             config,
             memory,
             platform,
             tracer,
+            sched,
         }))
     }
 
@@ -168,7 +192,13 @@ impl Kernel {
         if let Some(t) = &self.tracer {
             t.task_created(1);
         }
+        if let Err(e) = self.sched.add(1, None) {
+            crate::log::warn(&format!("sched: task 1: {e}"));
+        }
+        self.sched
+            .set_comm(1, &String::from_utf8_lossy(&thread.state.lock().comm));
         let status = run::run_thread(&self, &thread, &mut *guest);
+        self.sched.exit(1);
         guest.kill();
         drop(guest);
         process.faults.lock().take();

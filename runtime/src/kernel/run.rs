@@ -31,9 +31,18 @@ pub fn run_thread(
     thread: &Arc<Thread>,
     guest: &mut dyn GuestThread,
 ) -> ExitStatus {
-    let tracer = kernel.tracer.clone();
+    let tracer = kernel.tracer.clone().filter(|t| t.traces_syscalls());
     let tid = thread.tid;
     loop {
+        // Hold a vCPU while the guest runs (and while its syscalls are
+        // handled). After a kick (preemption) the same call gives the vCPU
+        // up and waits for the next turn.
+        if kernel.sched.acquire(tid).is_none() {
+            return ExitStatus::Signaled {
+                signo: libc::SIGKILL,
+                core: false,
+            };
+        }
         let trap = match guest.run() {
             Ok(t) => t,
             Err(e) => {

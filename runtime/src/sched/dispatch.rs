@@ -460,6 +460,15 @@ impl Dispatcher {
         }
     }
 
+    /// Runs the wait `f` with `id`'s vCPU given up: [`Self::block`] before,
+    /// [`Self::wake`] after (the caller's next `acquire` waits for a vCPU).
+    pub fn blocked<R>(&self, id: TaskId, f: impl FnOnce() -> R) -> R {
+        self.block(id);
+        let r = f();
+        self.wake(id);
+        r
+    }
+
     /// `id` is runnable again (its wait ended). It is queued on a vCPU and
     /// may preempt that vCPU's task (which is then kicked). Its kernel
     /// thread must call [`Self::acquire`] before resuming the guest.
@@ -719,10 +728,12 @@ impl Inner {
         if next == prev {
             return;
         }
-        let prev_state = match prev.and_then(|p| st.sched.task_info(key(p))) {
-            None => PrevState::Dead,
-            Some(i) if i.state == TaskState::Blocked => PrevState::Sleeping,
-            Some(_) => PrevState::Runnable,
+        // Idle counts as runnable, like ftrace's swapper.
+        let prev_state = match prev.map(|p| st.sched.task_info(key(p))) {
+            None => PrevState::Runnable,
+            Some(None) => PrevState::Dead,
+            Some(Some(i)) if i.state == TaskState::Blocked => PrevState::Sleeping,
+            Some(Some(_)) => PrevState::Runnable,
         };
         Self::emit(
             st,

@@ -49,10 +49,11 @@ pub fn futex(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
             }
             // Nobody else can wake us: sleep out the timeout. FUTEX_WAIT's
             // timeout is relative (CLOCK_MONOTONIC); WAIT_BITSET's absolute.
+            let tid = ctx.thread.tid;
             match ts {
-                None => loop {
+                None => ctx.kernel.sched.blocked(tid, || loop {
                     std::thread::park();
-                },
+                }),
                 Some(t) => {
                     let (clock, flags) = match (cmd, op & FUTEX_CLOCK_REALTIME != 0) {
                         (FUTEX_WAIT, _) => (libc::CLOCK_MONOTONIC, 0),
@@ -63,9 +64,11 @@ pub fn futex(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
                         tv_sec: t.tv_sec,
                         tv_nsec: t.tv_nsec,
                     };
-                    // SAFETY: valid timespec; EINTR from umk's own signals
-                    // just ends the sleep early (a spurious wake-up is legal).
-                    unsafe { libc::clock_nanosleep(clock, flags, &req, std::ptr::null_mut()) };
+                    ctx.kernel.sched.blocked(tid, || {
+                        // SAFETY: valid timespec; EINTR from umk's own signals
+                        // just ends the sleep early (a spurious wake-up is legal).
+                        unsafe { libc::clock_nanosleep(clock, flags, &req, std::ptr::null_mut()) }
+                    });
                     sys_err!(ETIMEDOUT, "futex wait timed out")
                 }
             }

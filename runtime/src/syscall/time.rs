@@ -176,7 +176,10 @@ fn sleep(clock: libc::clockid_t, flags: i32, ts: Timespec) -> SysResult {
 
 pub fn nanosleep(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     let ts = read_timespec(ctx, a[0])?;
-    sleep(libc::CLOCK_MONOTONIC, 0, ts)
+    let tid = ctx.thread.tid;
+    ctx.kernel
+        .sched
+        .blocked(tid, || sleep(libc::CLOCK_MONOTONIC, 0, ts))
 }
 
 /// clock_nanosleep(2): the thread CPU clock is EINVAL; unknown flags are
@@ -195,7 +198,8 @@ pub fn clock_nanosleep(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult 
     } else {
         0
     };
-    sleep(clock, flags, ts)
+    let tid = ctx.thread.tid;
+    ctx.kernel.sched.blocked(tid, || sleep(clock, flags, ts))
 }
 
 /// getrusage(2): the stub's CPU times and peak RSS (`/proc/PID/stat`
@@ -238,12 +242,5 @@ pub fn getrusage(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
         _ => return sys_err!(EINVAL, "bad who"),
     }
     ctx.write_struct(a[1], &ru)?;
-    Ok(0)
-}
-
-/// sched_yield(2): gives up the host CPU for now; with umk's scheduler it
-/// will give up the vCPU.
-pub fn sched_yield(_ctx: &mut SyscallContext<'_>, _a: &[u64; 6]) -> SysResult {
-    std::thread::yield_now();
     Ok(0)
 }
