@@ -27,7 +27,8 @@ pub struct RunArgs {
     /// Write a syscall trace (strace format) to stderr.
     #[arg(long)]
     pub trace: bool,
-    /// Write the trace to FILE instead of stderr (implies --trace).
+    /// Write the trace to FILE instead of stderr (implies --trace, unless
+    /// --trace-sched asks for a trace of scheduler events only).
     #[arg(long, value_name = "FILE")]
     pub trace_file: Option<PathBuf>,
     /// Trace format.
@@ -43,7 +44,7 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub trace_strsize: usize,
     /// Add scheduler events (switch, wakeup, migrate, preempt) to the trace;
-    /// alone, trace only those (to stderr or --trace-file).
+    /// without --trace, trace only those (to stderr or --trace-file).
     #[arg(long)]
     pub trace_sched: bool,
     /// Write a timeline of which guest thread ran on which vCPU when to FILE
@@ -98,7 +99,7 @@ pub fn run(args: RunArgs) -> i32 {
             .collect(),
         execfn: path.as_os_str().as_bytes().to_vec(),
     };
-    let syscalls = args.trace || args.trace_file.is_some();
+    let syscalls = args.trace || (args.trace_file.is_some() && !args.trace_sched);
     let tracer = if syscalls || args.trace_sched {
         let dest: Box<dyn std::io::Write + Send> = match &args.trace_file {
             Some(f) => match std::fs::File::create(f) {
