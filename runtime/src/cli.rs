@@ -27,7 +27,8 @@ pub struct RunArgs {
     /// Write a syscall trace (strace format) to stderr.
     #[arg(long)]
     pub trace: bool,
-    /// Write the trace to FILE instead of stderr (implies --trace).
+    /// Write the trace to FILE instead of stderr (implies --trace, unless
+    /// --trace-sched asks for a trace of scheduler events only).
     #[arg(long, value_name = "FILE")]
     pub trace_file: Option<PathBuf>,
     /// Trace format.
@@ -42,6 +43,14 @@ pub struct RunArgs {
     /// Longest string shown in the trace, like `strace -s`.
     #[arg(long, value_name = "N", default_value_t = 32)]
     pub trace_strsize: usize,
+    /// Add scheduler events (switch, wakeup, migrate, preempt) to the trace;
+    /// without --trace, trace only those (to stderr or --trace-file).
+    #[arg(long)]
+    pub trace_sched: bool,
+    /// Write a timeline of which guest thread ran on which vCPU when to FILE
+    /// (Chrome trace JSON: open it in ui.perfetto.dev or chrome://tracing).
+    #[arg(long, value_name = "FILE")]
+    pub timeline: Option<PathBuf>,
     /// Number of virtual CPUs guest threads run on (default: host cores).
     #[arg(long, value_name = "N")]
     pub cpus: Option<usize>,
@@ -60,11 +69,7 @@ pub struct RunArgs {
     pub program: Vec<OsString>,
 }
 
-fn host_cpus() -> usize {
-    std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-}
+use crate::sched::dispatch::host_cpus;
 
 /// Runs `umk run`; returns the process exit code.
 pub fn run(args: RunArgs) -> i32 {
@@ -98,7 +103,8 @@ pub fn run(args: RunArgs) -> i32 {
             .collect(),
         execfn: path.as_os_str().as_bytes().to_vec(),
     };
-    let tracer = if args.trace || args.trace_file.is_some() {
+    let syscalls = args.trace || (args.trace_file.is_some() && !args.trace_sched);
+    let tracer = if syscalls || args.trace_sched {
         let dest: Box<dyn std::io::Write + Send> = match &args.trace_file {
             Some(f) => match std::fs::File::create(f) {
                 Ok(f) => Box::new(f),
@@ -117,6 +123,7 @@ pub fn run(args: RunArgs) -> i32 {
             timestamps: args.trace_time,
             durations: args.trace_duration,
             string_limit: args.trace_strsize,
+            syscalls,
         };
         Some(Arc::new(Tracer::new(dest, opts)))
     } else {
@@ -128,8 +135,19 @@ pub fn run(args: RunArgs) -> i32 {
         cpus: args.cpus.unwrap_or_else(host_cpus).max(1),
         max_tasks: args.max_tasks.max(1),
         memory_bytes: DEFAULT_MEMORY,
+        trace_sched: args.trace_sched,
+        timeline: args.timeline.is_some(),
     };
-    let status = Kernel::boot(config, tracer.clone()).and_then(|k| k.run(prog, exec_args));
+    let status = Kernel::boot(config, tracer.clone()).and_then(|k| {
+        let st = k.run(prog, exec_args);
+        if let Some(path) = &args.timeline {
+            let slices = k.sched.timeline();
+            if let Err(e) = crate::trace::timeline::write(path, &slices, k.sched.nr_cpus()) {
+                eprintln!("umk: {}: {e}", path.display());
+            }
+        }
+        st
+    });
     if let Some(t) = &tracer {
         t.finish();
     }

@@ -14,8 +14,7 @@ const COVERED: &[&str] = &[
     "badptr_c",
     "fileio_c",
     "info_c",
-    // Covered in processes.rs (ignored until umk has fork, exec, wait and
-    // threads).
+    // Covered in processes.rs.
     "fork_c",
     "exec_c",
     "pgrp_c",
@@ -23,6 +22,11 @@ const COVERED: &[&str] = &[
     "thread_exit_c",
     "pipe_c",
     "forkbomb_c",
+    "sched_c",
+    // Scheduling guests that need threads or fork: tests in sched.rs.
+    "sched_fifo_thread_c",
+    "sched_yield_thread_c",
+    "sched_nice_c",
 ];
 
 fn same(name: &str, args: &[&str]) {
@@ -136,4 +140,19 @@ fn fileio_c() {
 #[test]
 fn info_c() {
     same("info_c", &[]);
+}
+
+#[test]
+fn sched_c() {
+    same("sched_c", &[]);
+}
+
+#[test]
+fn sched_c_one_vcpu() {
+    let native = umk_tests::run_native("sched_c", &[], DEFAULT_ENV);
+    let umk = umk_tests::Cmd::umk(["run", "--cpus", "1", "--"])
+        .arg(umk_tests::guest("sched_c"))
+        .envs(DEFAULT_ENV.iter().copied())
+        .run();
+    umk_tests::assert_same_with_stderr(&native, &umk);
 }

@@ -33,12 +33,13 @@ pub fn thread_exited(
     }
     // The host thread leaves the stub (PtraceThread's drop detaches it).
     drop(guest);
-    if let Some(tr) = &k.tracer {
+    if let Some(tr) = k.tracer.as_ref().filter(|t| t.traces_syscalls()) {
         match thread.process.exiting().unwrap_or(status) {
             ExitStatus::Exited(code) => tr.exited(thread.tid, code),
             ExitStatus::Signaled { signo, core } => tr.killed(thread.tid, signo, core),
         }
     }
+    k.sched.exit(thread.tid);
     if k.tasks.remove_thread(thread) {
         let st = thread.process.exiting().unwrap_or(status);
         process_exited(k, &thread.process, st);

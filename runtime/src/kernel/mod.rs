@@ -19,7 +19,7 @@ pub mod exit;
 pub mod run;
 
 use std::path::PathBuf;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
 use parking_lot::{Condvar, Mutex};
@@ -30,6 +30,7 @@ use crate::mm::fault::FaultThread;
 use crate::mm::uffd::Uffd;
 use crate::mm::{AddressSpace, Memory};
 use crate::platform::{stub, GuestThread, Platform, PlatformKind, Regs, StubHandle};
+use crate::sched::Dispatcher;
 use crate::task::table::Tasks;
 use crate::task::{ExitStatus, Live, Mm, Process, Thread, ThreadState};
 use crate::trace::Tracer;
@@ -41,11 +42,15 @@ pub const DEFAULT_MEMORY: u64 = 256 << 30;
 #[derive(Debug)]
 pub struct Config {
     pub platform: PlatformKind,
-    /// vCPUs (`--cpus`); the scheduler gives this meaning.
+    /// vCPUs (`--cpus`): at most this many guest threads run at once.
     pub cpus: usize,
     pub memory_bytes: u64,
     /// `--max-tasks`: live guest threads at most.
     pub max_tasks: usize,
+    /// Report scheduler events in the trace (`--trace-sched`).
+    pub trace_sched: bool,
+    /// Record which task held which vCPU when (`--timeline`).
+    pub timeline: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +67,8 @@ pub enum KernelError {
     Io(#[from] std::io::Error),
     #[error("a kernel thread panicked")]
     Panicked,
+    #[error("starting the scheduler: {0}")]
+    Sched(#[from] crate::sched::SchedError),
 }
 
 pub struct Kernel {
@@ -75,6 +82,8 @@ pub struct Kernel {
     /// init's status once it has ended.
     init_status: Mutex<Option<ExitStatus>>,
     init_cv: Condvar,
+    /// The vCPU dispatcher: who runs guest code when (`sched/dispatch.rs`).
+    pub sched: Arc<Dispatcher>,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -130,7 +139,28 @@ impl Kernel {
         let memory = Arc::new(Memory::new(config.memory_bytes)?);
         let platform = Platform::new(config.platform, memory.clone())?;
         let tasks = Tasks::new(config.max_tasks);
-        Ok(Arc::new(Kernel {
+        // The kick makes a running guest thread trap so that its kernel
+        // thread gives up the vCPU (preemption): a host signal to its stub
+        // thread, nothing if it is not running guest code.
+        let weak = Arc::new(OnceLock::<std::sync::Weak<Kernel>>::new());
+        let w2 = weak.clone();
+        let kick: crate::sched::dispatch::Kick = Arc::new(move |tid| {
+            if let Some(k) = w2.get().and_then(std::sync::Weak::upgrade) {
+                if let Some(t) = k.tasks.thread_for_kick(tid) {
+                    t.preempt();
+                }
+            }
+        });
+        let sched = Dispatcher::new(config.cpus, kick)?;
+        if config.timeline {
+            sched.enable_timeline();
+        }
+        if let Some(t) = tracer.as_ref().filter(|_| config.trace_sched) {
+            let t = t.clone();
+            sched.set_observer(Box::new(move |ev| t.sched(ev)));
+        }
+        crate::task::set_dispatcher(sched.clone());
+        let k = Arc::new(Kernel {
             config,
             memory,
             platform,
@@ -139,7 +169,10 @@ impl Kernel {
             live: Live::default(),
             init_status: Mutex::new(None),
             init_cv: Condvar::new(),
-        }))
+            sched,
+        });
+        let _ = weak.set(Arc::downgrade(&k));
+        Ok(k)
     }
 
     /// The layout of a new address space.
@@ -186,8 +219,13 @@ impl Kernel {
             let pid = t.alloc_pid().map_err(|_| KernelError::Panicked)?;
             debug_assert_eq!(pid, 1);
             Tasks::add_process(&mut t, process, 0);
-            Tasks::add_thread(&mut t, thread.clone());
+            self.tasks.add_thread(&mut t, thread.clone());
         }
+        if let Err(e) = self.sched.add(1, None) {
+            crate::log::warn(&format!("sched: task 1: {e}"));
+        }
+        self.sched
+            .set_comm(1, &String::from_utf8_lossy(&thread.state.lock().comm));
         self.spawn_task(thread, Start::Exec { prog, args })?;
         let status = {
             let mut st = self.init_status.lock();

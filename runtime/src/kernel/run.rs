@@ -43,13 +43,21 @@ fn drive(
     thread: &Arc<Thread>,
     guest: &mut Box<dyn GuestThread>,
 ) -> ExitStatus {
-    let tracer = kernel.tracer.clone();
+    let tracer = kernel.tracer.clone().filter(|t| t.traces_syscalls());
     let tid = thread.tid;
     loop {
         if thread.is_killed() {
             return thread.process.exiting().unwrap_or(KILLED);
         }
         thread.clear_attention();
+        // Hold a vCPU while the guest runs (and while its syscalls are
+        // handled). After a preemption kick the same call gives the vCPU up
+        // and waits for the next turn; blocking waits give it up too
+        // (`Thread::wait_on`).
+        if kernel.sched.acquire(tid).is_none() {
+            thread.process.begin_exit(KILLED);
+            return KILLED;
+        }
         if !thread.enter_guest() {
             continue;
         }

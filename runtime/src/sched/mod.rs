@@ -5,7 +5,8 @@
 //!
 //! ## Model
 //!
-//! This module is **pure logic**. It owns no threads and makes no system
+//! This module is **pure logic** (all but `dispatch.rs`, the dispatcher
+//! that drives it with real threads and a real clock). It owns no threads and makes no system
 //! calls; time is an argument (`now`, nanoseconds of a monotonic clock) of
 //! every operation that needs it, and all state lives in one [`Scheduler`]
 //! value. That makes it unit-testable and lets [`sim`] drive it with
@@ -116,6 +117,7 @@
 mod balance;
 mod cfs;
 mod cpuset;
+pub mod dispatch;
 mod error;
 mod idle;
 mod params;
@@ -132,6 +134,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 pub use cpuset::{CpuSet, CpuSetIter, MAX_CPUS};
+pub use dispatch::Dispatcher;
 pub use error::SchedError;
 pub use params::{Policy, SchedConfig, SchedParams, MAX_RT_PRIO, MIN_RT_PRIO};
 pub use task::{TaskInfo, TaskState};

@@ -127,7 +127,7 @@ fn do_clone(ctx: &mut SyscallContext<'_>, a: Args) -> SysResult {
             p
         };
         let child = Arc::new(Thread::new(tid, process, mm.clone(), state));
-        Tasks::add_thread(&mut t, child.clone());
+        k.tasks.add_thread(&mut t, child.clone());
         child
     };
     let tid = child.tid;
@@ -153,6 +153,9 @@ fn do_clone(ctx: &mut SyscallContext<'_>, a: Args) -> SysResult {
             set_child_tid: (f & CLONE_CHILD_SETTID != 0).then_some(a.child_tid),
         },
     };
+    if let Err(e) = k.sched.add(tid, Some(ctx.thread.tid)) {
+        crate::log::warn(&format!("sched: task {tid}: {e}"));
+    }
     if let Err(e) = k.spawn_task(child.clone(), start) {
         crate::log::warn(&format!("clone: {e}"));
         child.process.begin_exit(crate::task::ExitStatus::Signaled {

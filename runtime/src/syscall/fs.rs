@@ -92,6 +92,44 @@ fn nofile_limit(ctx: &SyscallContext<'_>) -> u64 {
     ctx.process().limit(RLIMIT_NOFILE).rlim_cur
 }
 
+/// The content of a file umk answers itself instead of the host, for a
+/// read-only open of an absolute path: `/sys/devices/system/cpu/online`
+/// lists umk's vCPUs (glibc's `get_nprocs()`, i.e.
+/// `sysconf(_SC_NPROCESSORS_ONLN)`, reads it). `_SC_NPROCESSORS_CONF`
+/// (the `cpuN` entries of that directory) is still the host's.
+fn synthetic(ctx: &SyscallContext<'_>, path: &Path, flags: u64) -> Option<Vec<u8>> {
+    if flags & O_ACCMODE != O_RDONLY {
+        return None;
+    }
+    match path.to_str()? {
+        "/sys/devices/system/cpu/online" => {
+            let n = ctx.kernel.sched.nr_cpus();
+            Some(if n == 1 {
+                b"0\n".to_vec()
+            } else {
+                format!("0-{}\n", n - 1).into_bytes()
+            })
+        }
+        _ => None,
+    }
+}
+
+/// A read-only host descriptor holding `data` (a sealed memfd).
+fn memfd_with(data: &[u8]) -> SysResult<i32> {
+    // SAFETY: a NUL-terminated name and integer flags.
+    let fd = unsafe { libc::memfd_create(c"umk-synthetic".as_ptr(), libc::MFD_CLOEXEC) };
+    if fd < 0 {
+        return Err(host_errno("memfd_create"));
+    }
+    // SAFETY: `fd` is a fresh descriptor we own.
+    let owned = unsafe { OwnedFd::from_raw_fd(fd) };
+    let mut f = std::fs::File::from(owned);
+    std::io::Write::write_all(&mut f, data)
+        .map_err(|_| SysError::new(guest_abi::Errno::EIO, "memfd"))?;
+    std::io::Seek::rewind(&mut f).map_err(|_| SysError::new(guest_abi::Errno::EIO, "memfd"))?;
+    Ok(std::os::fd::IntoRawFd::into_raw_fd(f))
+}
+
 fn do_openat(
     ctx: &SyscallContext<'_>,
     dirfd: i32,
@@ -100,14 +138,19 @@ fn do_openat(
     mode: u64,
 ) -> SysResult {
     let path = follow(ctx, ctx.read_path(path_addr, false)?)?;
-    let (dir, _keep) = host_dirfd(ctx, dirfd, &path)?;
-    let c = cstring(&path)?;
-    let host_flags = (flags as i32) | libc::O_CLOEXEC;
-    // SAFETY: `c` is a NUL-terminated path; flags and mode are integers.
-    let fd = unsafe { libc::openat(dir, c.as_ptr(), host_flags, mode as libc::c_uint) };
-    if fd < 0 {
-        return Err(host_errno("openat"));
-    }
+    let fd = if let Some(data) = synthetic(ctx, &path, flags) {
+        memfd_with(&data)?
+    } else {
+        let (dir, _keep) = host_dirfd(ctx, dirfd, &path)?;
+        let c = cstring(&path)?;
+        let host_flags = (flags as i32) | libc::O_CLOEXEC;
+        // SAFETY: `c` is a NUL-terminated path; flags and mode are integers.
+        let fd = unsafe { libc::openat(dir, c.as_ptr(), host_flags, mode as libc::c_uint) };
+        if fd < 0 {
+            return Err(host_errno("openat"));
+        }
+        fd
+    };
     // SAFETY: `fd` is a fresh descriptor we own.
     let owned = unsafe { OwnedFd::from_raw_fd(fd) };
     let abs = if path.is_absolute() {
@@ -438,12 +481,19 @@ pub fn poll(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
         // (A wait queue replaces this with the processes issue.)
         let deadline = (timeout > 0)
             .then(|| std::time::Instant::now() + std::time::Duration::from_millis(timeout as u64));
-        while ready == 0 && deadline.is_none_or(|d| std::time::Instant::now() < d) {
-            if ctx.thread.attention() {
-                return sys_err!(EINTR, "interrupted");
+        let tid = ctx.thread.tid;
+        let interrupted = ctx.kernel.sched.blocked(tid, || {
+            while ready == 0 && deadline.is_none_or(|d| std::time::Instant::now() < d) {
+                if ctx.thread.attention() {
+                    return true;
+                }
+                std::thread::sleep(std::time::Duration::from_millis(1));
+                ready = scan(&mut fds);
             }
-            std::thread::sleep(std::time::Duration::from_millis(1));
-            ready = scan(&mut fds);
+            false
+        });
+        if interrupted {
+            return sys_err!(EINTR, "interrupted");
         }
     } else if ready == 0 && timeout != 0 {
         let mut host: Vec<libc::pollfd> = fds
@@ -458,8 +508,10 @@ pub fn poll(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
                 revents: 0,
             })
             .collect();
-        // SAFETY: `host` is a valid array of pollfd of the given length.
-        let r = unsafe { libc::poll(host.as_mut_ptr(), host.len() as libc::nfds_t, timeout) };
+        let r = ctx.kernel.sched.blocked(ctx.thread.tid, || {
+            // SAFETY: `host` is a valid array of pollfd of the given length.
+            unsafe { libc::poll(host.as_mut_ptr(), host.len() as libc::nfds_t, timeout) }
+        });
         if r < 0 {
             return Err(host_errno("poll"));
         }

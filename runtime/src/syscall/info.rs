@@ -1,4 +1,4 @@
-//! System information: uname, sysinfo, getrandom, sched_getaffinity.
+//! System information: uname, sysinfo, getrandom.
 
 use guest_abi::random::{GRND_INSECURE, GRND_NONBLOCK, GRND_RANDOM};
 use guest_abi::structs::{Sysinfo, Utsname};
@@ -93,26 +93,4 @@ pub fn getrandom(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     }
     ctx.mm().write(buf, &v[..done])?;
     Ok(done as u64)
-}
-
-/// sched_getaffinity(2): the mask is all of umk's vCPUs. The kernel copies
-/// `cpumask_size()` bytes (one long per 64 CPUs) and returns that length;
-/// a buffer smaller than that, or not a multiple of a long, is EINVAL.
-pub fn sched_getaffinity(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
-    let (pid, len, mask) = (a[0] as i32, a[1], a[2]);
-    if pid != 0 && pid != ctx.thread.tid && pid != ctx.process().pid {
-        return sys_err!(ESRCH, "no such thread");
-    }
-    let cpus = ctx.kernel.config.cpus;
-    let words = cpus.div_ceil(64).max(1);
-    let size = (words * 8) as u64;
-    if len < size || len % 8 != 0 {
-        return sys_err!(EINVAL, "mask buffer too small");
-    }
-    let mut bytes = vec![0u8; size as usize];
-    for c in 0..cpus {
-        bytes[c / 8] |= 1 << (c % 8);
-    }
-    ctx.mm().write(mask, &bytes)?;
-    Ok(size)
 }

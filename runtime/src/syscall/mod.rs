@@ -27,6 +27,7 @@ mod kill;
 mod memory;
 mod pgrp;
 mod process;
+pub mod sched;
 mod signal;
 mod time;
 mod wait;
@@ -151,12 +152,26 @@ const ROWS: &[(usize, table::Handler, Status)] = &[
     (nr::NANOSLEEP, time::nanosleep, Partial("interrupted (EINTR) by a kick; restart_syscall arrives with signal delivery")),
     (nr::CLOCK_NANOSLEEP, time::clock_nanosleep, Partial("as nanosleep")),
     (nr::GETRUSAGE, time::getrusage, Partial("RUSAGE_SELF/THREAD from the stub's host accounting; RUSAGE_CHILDREN is zero until fork")),
-    (nr::SCHED_YIELD, time::sched_yield, Partial("yields the host CPU; umk's scheduler will make it yield the vCPU")),
     // system information (info.rs)
     (nr::UNAME, info::uname, Full),
     (nr::SYSINFO, info::sysinfo, Partial("host memory and load figures; procs counts guest threads")),
     (nr::GETRANDOM, info::getrandom, Full),
-    (nr::SCHED_GETAFFINITY, info::sched_getaffinity, Partial("all vCPUs; per-thread affinity comes with the scheduler")),
+    // scheduling (sched.rs): umk's scheduler over its vCPUs
+    (nr::SCHED_YIELD, sched::sched_yield, Full),
+    (nr::SCHED_SETSCHEDULER, sched::sched_setscheduler, Partial("own thread only until the task table arrives; SCHED_DEADLINE is EINVAL")),
+    (nr::SCHED_GETSCHEDULER, sched::sched_getscheduler, Partial("own thread only until the task table arrives")),
+    (nr::SCHED_SETPARAM, sched::sched_setparam, Partial("own thread only until the task table arrives")),
+    (nr::SCHED_GETPARAM, sched::sched_getparam, Partial("own thread only until the task table arrives")),
+    (nr::SCHED_SETATTR, sched::sched_setattr, Partial("own thread only; SCHED_DEADLINE is EINVAL, utilization clamping EOPNOTSUPP")),
+    (nr::SCHED_GETATTR, sched::sched_getattr, Partial("own thread only until the task table arrives")),
+    (nr::SCHED_GET_PRIORITY_MAX, sched::sched_get_priority_max, Full),
+    (nr::SCHED_GET_PRIORITY_MIN, sched::sched_get_priority_min, Full),
+    (nr::SCHED_RR_GET_INTERVAL, sched::sched_rr_get_interval, Partial("own thread only; the CFS slice is not rounded to jiffies")),
+    (nr::SCHED_SETAFFINITY, sched::sched_setaffinity, Partial("over vCPUs; own thread only until the task table arrives")),
+    (nr::SCHED_GETAFFINITY, sched::sched_getaffinity, Partial("over vCPUs; own thread only until the task table arrives")),
+    (nr::GETPRIORITY, sched::getpriority, Partial("the caller only (PRIO_PGRP/PRIO_USER: its own group/user) until the task table arrives")),
+    (nr::SETPRIORITY, sched::setpriority, Partial("as getpriority")),
+    (nr::GETCPU, sched::getcpu, Full),
 ];
 
 /// Syscalls that deliberately return `ENOSYS`, with the reason (shown in

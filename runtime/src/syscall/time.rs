@@ -237,10 +237,3 @@ pub fn getrusage(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     ctx.write_struct(a[1], &ru)?;
     Ok(0)
 }
-
-/// sched_yield(2): gives up the host CPU for now; with umk's scheduler it
-/// will give up the vCPU.
-pub fn sched_yield(_ctx: &mut SyscallContext<'_>, _a: &[u64; 6]) -> SysResult {
-    std::thread::yield_now();
-    Ok(0)
-}

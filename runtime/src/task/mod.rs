@@ -65,6 +65,14 @@ impl Mm {
     }
 }
 
+/// The vCPU dispatcher, for blocking waits to give up their vCPU.
+static DISPATCHER: std::sync::OnceLock<Arc<crate::sched::Dispatcher>> = std::sync::OnceLock::new();
+
+/// Installs the dispatcher (once, at boot).
+pub fn set_dispatcher(d: Arc<crate::sched::Dispatcher>) {
+    let _ = DISPATCHER.set(d);
+}
+
 thread_local! {
     static CURRENT: std::cell::RefCell<Option<Arc<Thread>>> = const { std::cell::RefCell::new(None) };
 }
@@ -310,6 +318,15 @@ impl Thread {
         }
     }
 
+    /// Makes a thread that runs guest code trap now (preemption): unlike
+    /// [`Self::kick`] it does not interrupt a syscall.
+    pub fn preempt(&self) {
+        let h = self.host.lock();
+        if h.in_guest {
+            crate::platform::kick(h.stub_pid, h.host_tid);
+        }
+    }
+
     /// Ends the thread at its next chance (see `killed`).
     pub fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
@@ -347,7 +364,15 @@ impl Thread {
         let now = Instant::now();
         let recheck = now + KICK_RECHECK;
         let until = deadline.map_or(recheck, |d| d.min(recheck));
+        // A waiting thread holds no vCPU.
+        let sched = DISPATCHER.get();
+        if let Some(d) = sched {
+            d.block(self.tid);
+        }
         cv.wait_until(guard, until);
+        if let Some(d) = sched {
+            d.wake(self.tid);
+        }
         self.host.lock().blocked_on = None;
         if self.attention() {
             Wake::Interrupted

@@ -130,6 +130,10 @@ pub struct Tasks {
     table: Mutex<Table>,
     /// Notified whenever a process becomes a zombie or changes parent.
     pub changed: Condvar,
+    /// Live threads by tid again, under a lock of their own that nothing
+    /// else is taken under: the scheduler's preemption kick looks threads
+    /// up here while any other lock (this table's included) may be held.
+    by_tid: Mutex<HashMap<Pid, Arc<Thread>>>,
 }
 
 /// What [`Tasks::exit_process`] tells the caller to do next.
@@ -153,7 +157,13 @@ impl Tasks {
                 max_tasks,
             }),
             changed: Condvar::new(),
+            by_tid: Mutex::new(HashMap::new()),
         }
+    }
+
+    /// The thread `tid`, from the leaf-locked index (see `by_tid`).
+    pub fn thread_for_kick(&self, tid: Pid) -> Option<Arc<Thread>> {
+        self.by_tid.lock().get(&tid).cloned()
     }
 
     pub fn lock(&self) -> MutexGuard<'_, Table> {
@@ -205,8 +215,9 @@ impl Tasks {
         );
     }
 
-    pub fn add_thread(t: &mut Table, thread: Arc<Thread>) {
+    pub fn add_thread(&self, t: &mut Table, thread: Arc<Thread>) {
         thread.process.threads.lock().push(thread.clone());
+        self.by_tid.lock().insert(thread.tid, thread.clone());
         t.threads.insert(thread.tid, thread);
     }
 
@@ -214,6 +225,7 @@ impl Tasks {
     pub fn remove_thread(&self, thread: &Thread) -> bool {
         let mut t = self.table.lock();
         t.threads.remove(&thread.tid);
+        self.by_tid.lock().remove(&thread.tid);
         let mut threads = thread.process.threads.lock();
         threads.retain(|x| x.tid != thread.tid);
         threads.is_empty()

@@ -48,16 +48,20 @@
 //! guest strings, argv), `flags.rs` (all constant tables), `signals.rs`,
 //! `structs.rs`, `commands.rs` (fcntl, ioctl, prctl, futex, clone, ...).
 //! `line.rs`/`json.rs`: whole lines. `writer.rs`: the `Tracer`.
+//! `sched.rs`: scheduler event lines (`--trace-sched`); `timeline.rs`: the
+//! Chrome-trace timeline of vCPUs (`--timeline`).
 
 mod commands;
 mod decode;
 mod flags;
 mod json;
 mod line;
+mod sched;
 mod signals;
 mod strings;
 mod structs;
 mod table;
+pub mod timeline;
 mod writer;
 
 #[cfg(test)]
@@ -112,6 +116,8 @@ pub struct TraceOptions {
     pub durations: bool,
     /// Bytes of strings and buffers shown, like `strace -s` (default 32).
     pub string_limit: usize,
+    /// Trace syscalls (off when only `--trace-sched` asked for a trace).
+    pub syscalls: bool,
 }
 
 impl Default for TraceOptions {
@@ -121,6 +127,7 @@ impl Default for TraceOptions {
             timestamps: false,
             durations: false,
             string_limit: 32,
+            syscalls: true,
         }
     }
 }

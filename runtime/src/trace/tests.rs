@@ -329,6 +329,7 @@ fn garbage_never_panics() {
             timestamps: true,
             durations: true,
             string_limit: 1 << 40,
+            syscalls: true,
         },
         TraceOptions {
             string_limit: 0,

@@ -86,6 +86,20 @@ impl Tracer {
         self.send(s);
     }
 
+    /// Whether syscalls are traced (not with `--trace-sched` alone).
+    pub fn traces_syscalls(&self) -> bool {
+        self.opts.syscalls
+    }
+
+    /// One scheduler event (`--trace-sched`; format in `sched.rs`). Called
+    /// with the scheduler's lock held: formats and queues, nothing more.
+    pub fn sched(&self, ev: &crate::sched::dispatch::SchedEvent) {
+        if self.finished.load(Ordering::Relaxed) {
+            return;
+        }
+        self.send(super::sched::line(ev, self.opts.format));
+    }
+
     /// `+++ exited with N +++`; the task is gone afterwards.
     pub fn exited(&self, tid: i32, status: i32) {
         self.task_event(tid, &Event::Exited(status), true);

@@ -1,0 +1,860 @@
+//! The vCPU dispatcher: the **non-pure** half of the scheduler, which puts
+//! the pure [`Scheduler`] in charge of real kernel threads.
+//!
+//! # Design note
+//!
+//! ## Model
+//!
+//! A vCPU is a token. A guest thread's kernel thread must hold one to resume
+//! its guest, so at most `cpus` guest threads run guest code at once. The
+//! core decides who holds which token; this module owns the clock, the
+//! locking, the waiting and the timer, and follows the protocol in the
+//! core's design note ("How the dispatcher drives it").
+//!
+//! All state sits behind one mutex (`State`: the core, a mirror of each
+//! vCPU's current task, who *holds* each vCPU, per-task extras). A kernel
+//! thread waits for its vCPU on its own condition variable (all on that
+//! mutex), so a switch wakes exactly the thread that was picked.
+//!
+//! Per vCPU there are two notions of "its task":
+//!
+//! * **current**: the core's `curr` — picked by [`Scheduler::pick_next`];
+//! * **holder**: the task whose kernel thread returned from
+//!   [`Dispatcher::acquire`] with this vCPU and has not given it back
+//!   (by [`Dispatcher::block`], [`Dispatcher::preempted`] (or a
+//!   preempting `acquire`), [`Dispatcher::yield_now`] or
+//!   [`Dispatcher::exit`]).
+//!
+//! The holder is always the current task; between a pick and the picked
+//! thread waking up the vCPU has a current task but no holder ("granted").
+//! `pick_next` for a vCPU is called only when it has no holder, or by the
+//! holder's own thread: a vCPU whose holder runs guest code cannot switch
+//! until the guest stops. So when the core asks a held vCPU to reschedule
+//! (its slice ran out, a more urgent task woke, its affinity changed), the
+//! dispatcher calls `kick(holder)`, once per request: the kernel makes the
+//! guest trap (a host signal or `PTRACE_INTERRUPT` to the stub thread), and
+//! the kernel thread's next [`Dispatcher::acquire`] (or
+//! [`Dispatcher::should_yield`] + [`Dispatcher::preempted`]) performs the
+//! switch and waits for its turn again. A kick whose holder is the calling
+//! kernel thread itself (it is in a syscall: `clone` creating a more urgent
+//! task, a wake-up of a more urgent sleeper) is not sent: that thread passes
+//! through `acquire` before it resumes its guest anyway.
+//!
+//! `kick` and the event observer run **with the state lock held** (a kick
+//! is a non-blocking signal; the observer queues a trace line): they must
+//! not call back into the dispatcher.
+//!
+//! ## Time and the timer
+//!
+//! `now` is nanoseconds since the dispatcher was created
+//! (`Instant`, i.e. `CLOCK_MONOTONIC`). One timer thread serves all vCPUs:
+//! it sleeps until the earliest [`Scheduler::slice_deadline`] of any vCPU
+//! (a precise slice end, like `HRTICK`) or the next periodic balance (every
+//! `balance_interval`, only while some task waits and there is more than one
+//! vCPU), calls [`Scheduler::tick`] for the vCPUs that are due, and kicks
+//! what must be preempted. Calls that move a deadline earlier wake it
+//! through a condition variable. There is no periodic tick: with nothing to
+//! preempt the timer sleeps.
+//!
+//! ## Accounting
+//!
+//! The core charges run time to a vCPU's current task between calls that
+//! touch the vCPU, i.e. from the pick (in practice: `acquire`) to `block` /
+//! the preempting call / `exit`. That feeds `vruntime`, RT bandwidth and
+//! [`Dispatcher::cpu_time`] (`CLOCK_THREAD_CPUTIME_ID`, `getrusage`). Time
+//! a holder spends in a syscall counts as run time, as system time does in
+//! Linux.
+//!
+//! ## Seeing it
+//!
+//! With an observer ([`Dispatcher::set_observer`]) every switch (a new
+//! current task on a vCPU, idle included), wake-up, migration (a task
+//! starts running on a vCPU other than the one it last ran on) and
+//! preemption request (a kick) is reported as a [`SchedEvent`]. With
+//! [`Dispatcher::enable_timeline`] every interval a task held a vCPU is
+//! kept as a [`Slice`] for `trace::timeline`.
+//!
+//! ## Costs
+//!
+//! `acquire` by the holder with nothing pending (the common case, once per
+//! guest resume) is one uncontended lock. One lock for all vCPUs is simple
+//! and right for tens of vCPUs; per-vCPU locks (as Linux has) would be the
+//! next step.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::thread::{JoinHandle, ThreadId};
+use std::time::{Duration, Instant};
+
+use parking_lot::{Condvar, Mutex};
+
+use super::{
+    CpuId, CpuSet, Nanos, SchedConfig, SchedError, SchedParams, SchedStats, Scheduler, TaskState,
+};
+
+/// A guest thread, named by its tid.
+pub type TaskId = i32;
+
+/// The core's key for a guest tid (tids are positive; the cast keeps any
+/// `i32` distinct).
+fn key(id: TaskId) -> super::TaskId {
+    u64::from(id as u32)
+}
+
+fn unkey(k: super::TaskId) -> TaskId {
+    k as u32 as i32
+}
+
+/// What a task's thread was doing when its vCPU switched away from it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PrevState {
+    /// Still runnable (preempted or yielded): ftrace's `R`.
+    Runnable,
+    /// Blocked in a syscall: `S`.
+    Sleeping,
+    /// Exited: `X`.
+    Dead,
+}
+
+impl PrevState {
+    /// The one-letter form (ftrace's `prev_state`).
+    pub fn letter(self) -> char {
+        match self {
+            PrevState::Runnable => 'R',
+            PrevState::Sleeping => 'S',
+            PrevState::Dead => 'X',
+        }
+    }
+}
+
+/// One scheduler event, for `--trace-sched`. `at` is nanoseconds since the
+/// dispatcher started.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SchedEvent {
+    /// `cpu`'s current task changed (`None`: idle).
+    Switch {
+        at: Nanos,
+        cpu: CpuId,
+        prev: Option<TaskId>,
+        prev_state: PrevState,
+        next: Option<TaskId>,
+    },
+    /// `task` became runnable and was queued on `cpu`.
+    Wakeup { at: Nanos, cpu: CpuId, task: TaskId },
+    /// `task` starts running on `to` after last running on `from`.
+    Migrate {
+        at: Nanos,
+        task: TaskId,
+        from: CpuId,
+        to: CpuId,
+    },
+    /// `task`, holding `cpu`, must give it up: it was kicked.
+    Preempt { at: Nanos, cpu: CpuId, task: TaskId },
+}
+
+/// An interval during which `task` held vCPU `cpu` (for the timeline).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Slice {
+    pub cpu: CpuId,
+    pub task: TaskId,
+    /// Its `comm` at the end of the slice.
+    pub comm: String,
+    /// Nanoseconds since the dispatcher started.
+    pub start: Nanos,
+    pub end: Nanos,
+}
+
+/// A task's scheduling attributes as the syscalls see them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct TaskAttr {
+    pub params: SchedParams,
+    /// `SCHED_RESET_ON_FORK`: children start with default parameters.
+    pub reset_on_fork: bool,
+}
+
+/// Called with the id of a task whose guest must trap (see the note).
+pub type Kick = Arc<dyn Fn(TaskId) + Send + Sync>;
+/// Receives scheduler events (see the note).
+pub type Observer = Box<dyn Fn(&SchedEvent) + Send + Sync>;
+
+struct Holder {
+    id: TaskId,
+    since: Nanos,
+    thread: ThreadId,
+    kicked: bool,
+}
+
+#[derive(Default)]
+struct Vcpu {
+    /// Mirror of the core's `curr` as of our last `pick_next` on this vCPU.
+    curr: Option<TaskId>,
+    holder: Option<Holder>,
+}
+
+struct Entry {
+    cv: Arc<Condvar>,
+    reset_on_fork: bool,
+    comm: String,
+    last_cpu: Option<CpuId>,
+}
+
+struct State {
+    sched: Scheduler,
+    tasks: HashMap<TaskId, Entry>,
+    cpus: Vec<Vcpu>,
+    next_balance: Nanos,
+    shutdown: bool,
+    timeline: Option<Vec<Slice>>,
+    observer: Option<Observer>,
+    /// Tasks that started running on a vCPU other than their last one.
+    migrations: u64,
+    /// The timer must recompute its deadline.
+    timer_dirty: bool,
+}
+
+struct Inner {
+    state: Mutex<State>,
+    timer_cv: Condvar,
+    kick: Kick,
+    epoch: Instant,
+}
+
+/// The vCPU dispatcher (see the module note).
+pub struct Dispatcher {
+    inner: Arc<Inner>,
+    timer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Dispatcher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Dispatcher")
+            .field("cpus", &self.nr_cpus())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The default vCPU count: the host's (`--cpus` default).
+pub fn host_cpus() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get())
+}
+
+impl Dispatcher {
+    /// A dispatcher for `cpus` vCPUs (clamped to 1..=[`super::MAX_CPUS`])
+    /// with Linux's CPU-count-scaled tunables, and its timer thread. Fails
+    /// only if the timer thread cannot be started.
+    pub fn new(cpus: usize, kick: Kick) -> Result<Arc<Dispatcher>, SchedError> {
+        let cpus = cpus.clamp(1, super::MAX_CPUS);
+        Self::with_config(cpus, SchedConfig::linux_scaled(cpus), kick)
+    }
+
+    /// A dispatcher with explicit tunables.
+    pub fn with_config(
+        cpus: usize,
+        config: SchedConfig,
+        kick: Kick,
+    ) -> Result<Arc<Dispatcher>, SchedError> {
+        let sched = Scheduler::new(cpus, config)?;
+        let inner = Arc::new(Inner {
+            state: Mutex::new(State {
+                sched,
+                tasks: HashMap::new(),
+                cpus: (0..cpus).map(|_| Vcpu::default()).collect(),
+                next_balance: config.balance_interval,
+                shutdown: false,
+                timeline: None,
+                observer: None,
+                migrations: 0,
+                timer_dirty: false,
+            }),
+            timer_cv: Condvar::new(),
+            kick,
+            epoch: Instant::now(),
+        });
+        let i = inner.clone();
+        let timer = std::thread::Builder::new()
+            .name("umk-sched-timer".into())
+            .spawn(move || i.timer_loop())
+            .map_err(|_| SchedError::InvalidConfig("cannot start the timer thread"))?;
+        Ok(Arc::new(Dispatcher {
+            inner,
+            timer: Mutex::new(Some(timer)),
+        }))
+    }
+
+    /// Number of vCPUs.
+    pub fn nr_cpus(&self) -> usize {
+        self.inner.state.lock().cpus.len()
+    }
+
+    /// Nanoseconds since the dispatcher started (its clock).
+    pub fn now(&self) -> Nanos {
+        self.inner.now()
+    }
+
+    /// Report [`SchedEvent`]s to `observer` from now on.
+    pub fn set_observer(&self, observer: Observer) {
+        self.inner.state.lock().observer = Some(observer);
+    }
+
+    /// Keep [`Slice`]s for a timeline from now on.
+    pub fn enable_timeline(&self) {
+        let mut st = self.inner.state.lock();
+        if st.timeline.is_none() {
+            st.timeline = Some(Vec::new());
+        }
+    }
+
+    /// The slices recorded so far (closing the open ones at "now" without
+    /// ending them), sorted by start time.
+    pub fn timeline(&self) -> Vec<Slice> {
+        let now = self.inner.now();
+        let st = self.inner.state.lock();
+        let mut v = st.timeline.clone().unwrap_or_default();
+        if st.timeline.is_some() {
+            for (c, cpu) in st.cpus.iter().enumerate() {
+                if let Some(h) = &cpu.holder {
+                    v.push(Slice {
+                        cpu: c,
+                        task: h.id,
+                        comm: st
+                            .tasks
+                            .get(&h.id)
+                            .map(|e| e.comm.clone())
+                            .unwrap_or_default(),
+                        start: h.since,
+                        end: now,
+                    });
+                }
+            }
+        }
+        v.sort_by_key(|s| (s.start, s.cpu));
+        v
+    }
+
+    /// A new runnable task (`fork`/`clone`/the first thread). It inherits
+    /// policy, priority, nice, affinity and `SCHED_RESET_ON_FORK` from
+    /// `parent` (if known); with reset-on-fork set the child starts as
+    /// `SCHED_NORMAL` (RT parents) or with nice ≥ 0, and without the flag
+    /// (`sched_fork()` in kernel/sched/core.c). It may preempt the parent.
+    pub fn add(&self, id: TaskId, parent: Option<TaskId>) -> Result<(), SchedError> {
+        let mut st = self.inner.state.lock();
+        let now = self.inner.now();
+        let n = st.cpus.len();
+        let (mut params, affinity, reset, comm) = match parent.and_then(|p| {
+            let info = st.sched.task_info(key(p))?;
+            let e = st.tasks.get(&p)?;
+            Some((info.params, info.affinity, e.reset_on_fork, e.comm.clone()))
+        }) {
+            Some(x) => x,
+            None => (
+                SchedParams::default(),
+                CpuSet::first_n(n),
+                false,
+                String::new(),
+            ),
+        };
+        if reset {
+            if params.policy.is_rt() {
+                params = SchedParams::normal(0);
+            } else if params.nice < 0 {
+                params.nice = 0;
+            }
+        }
+        st.sched.add_task(key(id), params, affinity)?;
+        st.tasks.insert(
+            id,
+            Entry {
+                cv: Arc::new(Condvar::new()),
+                reset_on_fork: false,
+                comm,
+                last_cpu: None,
+            },
+        );
+        self.inner.wake_locked(&mut st, id, now);
+        Ok(())
+    }
+
+    /// Name `id` in events and the timeline (its `comm`).
+    pub fn set_comm(&self, id: TaskId, comm: &str) {
+        if let Some(e) = self.inner.state.lock().tasks.get_mut(&id) {
+            e.comm = comm.to_string();
+        }
+    }
+
+    /// Wait until the scheduler runs `id` on a vCPU, and hold it; returns
+    /// the vCPU, or `None` if `id` is not (or no longer) a task. Call before
+    /// every resume of the guest. A blocked task is woken first. The holder
+    /// calling it with a reschedule pending is preempted here (and waits
+    /// for its next turn), so after a kick it is enough to call `acquire`.
+    pub fn acquire(&self, id: TaskId) -> Option<CpuId> {
+        let inner = &*self.inner;
+        let me = std::thread::current().id();
+        let mut st = inner.state.lock();
+        loop {
+            if st.shutdown {
+                return None;
+            }
+            let cv = st.tasks.get(&id)?.cv.clone();
+            let now = inner.now();
+            match st.sched.task_info(key(id))?.state {
+                TaskState::Blocked => {
+                    inner.wake_locked(&mut st, id, now);
+                    continue;
+                }
+                TaskState::Running(c) => {
+                    if st.sched.need_resched(c) {
+                        match &st.cpus[c].holder {
+                            Some(h) if h.id != id => {} // cannot happen; wait
+                            _ => {
+                                inner.pick(&mut st, c, now);
+                                if st.cpus[c].curr != Some(id) {
+                                    inner.release(&mut st, c, id, now);
+                                }
+                                inner.settle(&mut st, now);
+                                continue;
+                            }
+                        }
+                    } else {
+                        match &mut st.cpus[c].holder {
+                            Some(h) if h.id == id => {
+                                h.kicked = false;
+                                h.thread = me;
+                                return Some(c);
+                            }
+                            None => {
+                                st.cpus[c].holder = Some(Holder {
+                                    id,
+                                    since: now,
+                                    thread: me,
+                                    kicked: false,
+                                });
+                                return Some(c);
+                            }
+                            Some(_) => {}
+                        }
+                    }
+                }
+                TaskState::Queued(_) => {}
+            }
+            cv.wait(&mut st);
+        }
+    }
+
+    /// `id` sleeps (in a blocking syscall): it gives up its vCPU, which
+    /// switches to the next task. Call before the kernel thread waits; call
+    /// [`Self::wake`] (or just [`Self::acquire`]) after.
+    pub fn block(&self, id: TaskId) {
+        let mut st = self.inner.state.lock();
+        let now = self.inner.now();
+        let Some(info) = st.sched.task_info(key(id)) else {
+            return;
+        };
+        if info.state == TaskState::Blocked {
+            return;
+        }
+        if let TaskState::Running(c) = info.state {
+            self.inner.release(&mut st, c, id, now);
+        }
+        if st.sched.block(key(id), now).is_ok() {
+            self.inner.settle(&mut st, now);
+        }
+    }
+
+    /// Runs the wait `f` with `id`'s vCPU given up: [`Self::block`] before,
+    /// [`Self::wake`] after (the caller's next `acquire` waits for a vCPU).
+    pub fn blocked<R>(&self, id: TaskId, f: impl FnOnce() -> R) -> R {
+        self.block(id);
+        let r = f();
+        self.wake(id);
+        r
+    }
+
+    /// `id` is runnable again (its wait ended). It is queued on a vCPU and
+    /// may preempt that vCPU's task (which is then kicked). Its kernel
+    /// thread must call [`Self::acquire`] before resuming the guest.
+    pub fn wake(&self, id: TaskId) {
+        let mut st = self.inner.state.lock();
+        let now = self.inner.now();
+        self.inner.wake_locked(&mut st, id, now);
+    }
+
+    /// `sched_yield()` by the holder `id`: RT goes to the tail of its
+    /// priority, CFS becomes the skip buddy. If another task is picked, `id`
+    /// loses its vCPU (and waits in its next `acquire`).
+    pub fn yield_now(&self, id: TaskId) {
+        let mut st = self.inner.state.lock();
+        let now = self.inner.now();
+        let Some(TaskState::Running(c)) = st.sched.task_info(key(id)).map(|i| i.state) else {
+            return;
+        };
+        if st.sched.yield_now(key(id), now).is_ok() {
+            self.inner.pick(&mut st, c, now);
+            if st.cpus[c].curr != Some(id) {
+                self.inner.release(&mut st, c, id, now);
+            }
+            self.inner.settle(&mut st, now);
+        }
+    }
+
+    /// Whether `id`'s vCPU must reschedule (after a kick: was it
+    /// preempted?). If so, call [`Self::preempted`] (or `acquire`).
+    pub fn should_yield(&self, id: TaskId) -> bool {
+        let st = self.inner.state.lock();
+        matches!(st.sched.task_info(key(id)).map(|i| i.state),
+            Some(TaskState::Running(c)) if st.sched.need_resched(c))
+    }
+
+    /// `id` stopped running its guest because it was preempted: perform the
+    /// pending reschedule; if another task is picked, `id` loses its vCPU
+    /// but stays runnable. A no-op when no reschedule is pending.
+    pub fn preempted(&self, id: TaskId) {
+        let mut st = self.inner.state.lock();
+        let now = self.inner.now();
+        let Some(TaskState::Running(c)) = st.sched.task_info(key(id)).map(|i| i.state) else {
+            return;
+        };
+        if st.sched.need_resched(c) {
+            self.inner.pick(&mut st, c, now);
+            if st.cpus[c].curr != Some(id) {
+                self.inner.release(&mut st, c, id, now);
+            }
+            self.inner.settle(&mut st, now);
+        }
+    }
+
+    /// `id` is gone (its thread exited or was killed): it gives up its vCPU
+    /// and is forgotten. A kernel thread waiting in `acquire` for it gets
+    /// `None`.
+    pub fn exit(&self, id: TaskId) {
+        let mut st = self.inner.state.lock();
+        let now = self.inner.now();
+        if let Some(TaskState::Running(c)) = st.sched.task_info(key(id)).map(|i| i.state) {
+            self.inner.release(&mut st, c, id, now);
+        }
+        if st.sched.remove_task(key(id), now).is_ok() {
+            self.inner.settle(&mut st, now);
+        }
+        if let Some(e) = st.tasks.remove(&id) {
+            e.cv.notify_all();
+        }
+    }
+
+    /// Whether `id` is a known task.
+    pub fn contains(&self, id: TaskId) -> bool {
+        self.inner.state.lock().tasks.contains_key(&id)
+    }
+
+    /// Policy, priority, nice and reset-on-fork of `id`.
+    pub fn attr(&self, id: TaskId) -> Option<TaskAttr> {
+        let st = self.inner.state.lock();
+        let info = st.sched.task_info(key(id))?;
+        Some(TaskAttr {
+            params: info.params,
+            reset_on_fork: st.tasks.get(&id)?.reset_on_fork,
+        })
+    }
+
+    /// Change policy, priority, nice and reset-on-fork of `id`
+    /// (`sched_setscheduler`, `sched_setattr`, `setpriority`). Permission
+    /// checks are the caller's. The change may preempt (kicks follow).
+    pub fn set_attr(&self, id: TaskId, attr: TaskAttr) -> Result<(), SchedError> {
+        let mut st = self.inner.state.lock();
+        let now = self.inner.now();
+        st.sched.set_params(key(id), attr.params, now)?;
+        if let Some(e) = st.tasks.get_mut(&id) {
+            e.reset_on_fork = attr.reset_on_fork;
+        }
+        self.inner.settle(&mut st, now);
+        Ok(())
+    }
+
+    /// The affinity of `id` (over vCPUs).
+    pub fn affinity(&self, id: TaskId) -> Option<CpuSet> {
+        self.inner
+            .state
+            .lock()
+            .sched
+            .task_info(key(id))
+            .map(|i| i.affinity)
+    }
+
+    /// `sched_setaffinity`: `mask` is intersected with the vCPUs; an empty
+    /// result is [`SchedError::EmptyAffinity`]. A running task on a vCPU it
+    /// may no longer use is kicked and moves.
+    pub fn set_affinity(&self, id: TaskId, mask: CpuSet) -> Result<(), SchedError> {
+        let mut st = self.inner.state.lock();
+        let now = self.inner.now();
+        st.sched.set_affinity(key(id), mask, now)?;
+        self.inner.settle(&mut st, now);
+        Ok(())
+    }
+
+    /// `sched_rr_get_interval`: 100 ms for `SCHED_RR`, 0 for `SCHED_FIFO`,
+    /// the current CFS slice for the others.
+    pub fn rr_interval(&self, id: TaskId) -> Result<Nanos, SchedError> {
+        self.inner.state.lock().sched.rr_interval(key(id))
+    }
+
+    /// The vCPU `id` runs on, is queued on, or last ran on (`getcpu`).
+    pub fn cpu_of(&self, id: TaskId) -> Option<CpuId> {
+        self.inner
+            .state
+            .lock()
+            .sched
+            .task_info(key(id))
+            .map(|i| i.cpu)
+    }
+
+    /// CPU time of `id` so far, the running slice included.
+    pub fn cpu_time(&self, id: TaskId) -> Option<Nanos> {
+        let now = self.inner.now();
+        self.inner.state.lock().sched.task_runtime(key(id), now)
+    }
+
+    /// A snapshot of the core's statistics of `id`.
+    pub fn task_info(&self, id: TaskId) -> Option<super::TaskInfo> {
+        self.inner.state.lock().sched.task_info(key(id))
+    }
+
+    /// The core's global counters.
+    pub fn stats(&self) -> SchedStats {
+        self.inner.state.lock().sched.stats()
+    }
+
+    /// Times a task started running on a vCPU other than its last one.
+    pub fn migrations(&self) -> u64 {
+        self.inner.state.lock().migrations
+    }
+
+    /// The tasks holding a vCPU now (at most one per vCPU).
+    pub fn holders(&self) -> Vec<(CpuId, TaskId)> {
+        let st = self.inner.state.lock();
+        st.cpus
+            .iter()
+            .enumerate()
+            .filter_map(|(c, v)| v.holder.as_ref().map(|h| (c, h.id)))
+            .collect()
+    }
+
+    /// Check the core's invariants and that holders are current tasks.
+    pub fn check(&self) -> Result<(), String> {
+        let st = self.inner.state.lock();
+        st.sched.check_invariants()?;
+        for (c, v) in st.cpus.iter().enumerate() {
+            if let Some(h) = &v.holder {
+                if st.sched.current(c) != Some(key(h.id)) {
+                    return Err(format!("cpu {c} held by {} but current is other", h.id));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Dispatcher {
+    fn drop(&mut self) {
+        {
+            let mut st = self.inner.state.lock();
+            st.shutdown = true;
+            for e in st.tasks.values() {
+                e.cv.notify_all();
+            }
+        }
+        self.inner.timer_cv.notify_all();
+        if let Some(h) = self.timer.lock().take() {
+            let _ = h.join();
+        }
+    }
+}
+
+impl Inner {
+    fn now(&self) -> Nanos {
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    fn emit(st: &State, ev: SchedEvent) {
+        if let Some(o) = &st.observer {
+            o(&ev);
+        }
+    }
+
+    fn wake_locked(&self, st: &mut State, id: TaskId, now: Nanos) {
+        if let Ok(Some(r)) = st.sched.wake(key(id), now) {
+            Self::emit(
+                st,
+                SchedEvent::Wakeup {
+                    at: now,
+                    cpu: r.cpu,
+                    task: id,
+                },
+            );
+            self.settle(st, now);
+        }
+    }
+
+    /// `id` gives up holding `c` (if it holds it): close its slice.
+    fn release(&self, st: &mut State, c: CpuId, id: TaskId, now: Nanos) {
+        if st.cpus[c].holder.as_ref().is_some_and(|h| h.id == id) {
+            let Some(h) = st.cpus[c].holder.take() else {
+                return;
+            };
+            if st.timeline.is_some() {
+                let comm = st
+                    .tasks
+                    .get(&id)
+                    .map(|e| e.comm.clone())
+                    .unwrap_or_default();
+                if let Some(tl) = st.timeline.as_mut() {
+                    tl.push(Slice {
+                        cpu: c,
+                        task: id,
+                        comm,
+                        start: h.since,
+                        end: now,
+                    });
+                }
+            }
+        }
+    }
+
+    /// `pick_next` on `c`, which has no holder or is being given up by its
+    /// holder's own thread: mirror the result, report it, wake the picked
+    /// thread.
+    fn pick(&self, st: &mut State, c: CpuId, now: Nanos) {
+        let prev = st.cpus[c].curr;
+        let next = st.sched.pick_next(c, now).map(unkey);
+        st.cpus[c].curr = next;
+        st.timer_dirty = true;
+        if next == prev {
+            return;
+        }
+        // Idle counts as runnable, like ftrace's swapper.
+        let prev_state = match prev.map(|p| st.sched.task_info(key(p))) {
+            None => PrevState::Runnable,
+            Some(None) => PrevState::Dead,
+            Some(Some(i)) if i.state == TaskState::Blocked => PrevState::Sleeping,
+            Some(Some(_)) => PrevState::Runnable,
+        };
+        Self::emit(
+            st,
+            SchedEvent::Switch {
+                at: now,
+                cpu: c,
+                prev,
+                prev_state,
+                next,
+            },
+        );
+        if let Some(n) = next {
+            let mut migrated = None;
+            if let Some(e) = st.tasks.get_mut(&n) {
+                if let Some(from) = e.last_cpu.filter(|l| *l != c) {
+                    migrated = Some(from);
+                }
+                e.last_cpu = Some(c);
+                e.cv.notify_all();
+            }
+            if let Some(from) = migrated {
+                st.migrations += 1;
+                Self::emit(
+                    st,
+                    SchedEvent::Migrate {
+                        at: now,
+                        task: n,
+                        from,
+                        to: c,
+                    },
+                );
+            }
+        }
+    }
+
+    /// After any core call: act on every vCPU the core wants interrupted,
+    /// until it wants nothing more.
+    fn settle(&self, st: &mut State, now: Nanos) {
+        let me = std::thread::current().id();
+        loop {
+            let kicks = st.sched.take_kicks();
+            if kicks.is_empty() {
+                break;
+            }
+            st.timer_dirty = true;
+            let n = st.cpus.len();
+            for c in kicks.iter().filter(|c| *c < n) {
+                if !st.sched.need_resched(c) {
+                    continue; // only the deadline moved: the timer re-arms
+                }
+                let target = match &mut st.cpus[c].holder {
+                    Some(h) if h.kicked => continue,
+                    Some(h) => {
+                        h.kicked = true;
+                        Some((h.id, h.thread == me))
+                    }
+                    None => None,
+                };
+                match target {
+                    Some((id, own)) => {
+                        Self::emit(
+                            st,
+                            SchedEvent::Preempt {
+                                at: now,
+                                cpu: c,
+                                task: id,
+                            },
+                        );
+                        if !own {
+                            (self.kick)(id);
+                        }
+                    }
+                    None => self.pick(st, c, now),
+                }
+            }
+        }
+        if std::mem::take(&mut st.timer_dirty) {
+            self.timer_cv.notify_one();
+        }
+    }
+
+    fn timer_loop(&self) {
+        let mut st = self.state.lock();
+        loop {
+            if st.shutdown {
+                return;
+            }
+            let now = self.now();
+            let n = st.cpus.len();
+            for c in 0..n {
+                if st.sched.slice_deadline(c).is_some_and(|d| d <= now) {
+                    st.sched.tick(c, now);
+                }
+            }
+            let waiting = (0..n).any(|c| {
+                let i = st.sched.cpu_info(c);
+                i.nr_running > usize::from(i.current.is_some())
+            });
+            let interval = st.sched.config().balance_interval.max(1);
+            if n > 1 && waiting && now >= st.next_balance {
+                st.sched.balance(now);
+                st.next_balance = now + interval;
+            } else if !waiting {
+                st.next_balance = st.next_balance.max(now + interval);
+            }
+            self.settle(&mut st, now);
+            st.timer_dirty = false;
+            let mut next = (0..n).filter_map(|c| st.sched.slice_deadline(c)).min();
+            if n > 1 && waiting {
+                next = Some(next.map_or(st.next_balance, |d| d.min(st.next_balance)));
+            }
+            match next {
+                Some(d) => {
+                    let at = self.epoch + Duration::from_nanos(d.max(now + 1));
+                    self.timer_cv.wait_until(&mut st, at);
+                }
+                None => self.timer_cv.wait(&mut st),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
