@@ -208,9 +208,9 @@ fn do_execve(
     };
     let started = crate::loader::load(&prog, &mm.space, &mut *guest, &exec_args, k.stack_size())?;
     initial_regs(guest.regs_mut(), started.entry, started.sp);
-    guest
-        .stub()
-        .map(|s| ctx.thread.set_host(s.pid(), guest.host_tid()));
+    if let Some(s) = guest.stub() {
+        ctx.thread.set_host(s.pid(), guest.host_tid());
+    }
 
     // Commit.
     *ctx.thread.mm.lock() = mm.clone();
@@ -284,7 +284,7 @@ fn de_thread(ctx: &SyscallContext<'_>) -> SysResult<()> {
 }
 
 pub fn execve(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
-    do_execve(ctx, AT_FDCWD as i32, a[0], a[1], a[2], 0)
+    do_execve(ctx, AT_FDCWD, a[0], a[1], a[2], 0)
 }
 
 pub fn execveat(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {

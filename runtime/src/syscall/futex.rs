@@ -91,7 +91,7 @@ fn wake(mm: &Mm, addr: u64, n: u32, bitset: u32) -> u64 {
 
 /// The wake a thread's exit does on its `clear_child_tid` word.
 pub fn futex_wake(mm: &Mm, addr: u64, n: u32) -> u64 {
-    wake(mm, addr, n, FUTEX_BITSET_MATCH_ANY as u32)
+    wake(mm, addr, n, FUTEX_BITSET_MATCH_ANY)
 }
 
 /// Moves up to `n` waiters from `from` to `to` (FUTEX_REQUEUE).
@@ -192,7 +192,7 @@ pub fn futex(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
             let bits = if cmd == FUTEX_WAKE_BITSET {
                 val3
             } else {
-                FUTEX_BITSET_MATCH_ANY as u32
+                FUTEX_BITSET_MATCH_ANY
             };
             if bits == 0 {
                 return sys_err!(EINVAL, "empty bitset");
@@ -203,7 +203,7 @@ pub fn futex(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
             let bits = if cmd == FUTEX_WAIT_BITSET {
                 val3
             } else {
-                FUTEX_BITSET_MATCH_ANY as u32
+                FUTEX_BITSET_MATCH_ANY
             };
             if bits == 0 {
                 return sys_err!(EINVAL, "empty bitset");
@@ -235,7 +235,7 @@ pub fn futex(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
             }
             // val: waiters to wake; the timeout slot carries how many to
             // requeue (futex(2)).
-            let woken = wake(&ctx.mm, uaddr, val, FUTEX_BITSET_MATCH_ANY as u32);
+            let woken = wake(&ctx.mm, uaddr, val, FUTEX_BITSET_MATCH_ANY);
             let moved = requeue(&ctx.mm, uaddr, uaddr2, timeout as u32);
             // FUTEX_REQUEUE counts the woken; FUTEX_CMP_REQUEUE both.
             Ok(if cmd == FUTEX_CMP_REQUEUE {

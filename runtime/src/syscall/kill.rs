@@ -76,7 +76,7 @@ pub fn tkill(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     }
     let sig = check_sig(a[1])?;
     match ctx.kernel.tasks.thread(tid) {
-        Some(t) => deliver(&[t.process.clone()], sig),
+        Some(t) => deliver(std::slice::from_ref(&t.process), sig),
         None => sys_err!(ESRCH, "no such thread"),
     }
 }
@@ -88,7 +88,7 @@ pub fn tgkill(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     }
     let sig = check_sig(a[2])?;
     match ctx.kernel.tasks.thread(tid) {
-        Some(t) if t.process.pid == tgid => deliver(&[t.process.clone()], sig),
+        Some(t) if t.process.pid == tgid => deliver(std::slice::from_ref(&t.process), sig),
         _ => sys_err!(ESRCH, "no such thread"),
     }
 }
