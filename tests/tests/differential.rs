@@ -14,6 +14,10 @@ const COVERED: &[&str] = &[
     "badptr_c",
     "fileio_c",
     "info_c",
+    // Signal delivery: tests/tests/signals.rs.
+    "signal_c",
+    "sigfault_c",
+    "sigrestart_c",
 ];
 
 fn same(name: &str, args: &[&str]) {

@@ -76,6 +76,13 @@ pub trait GuestThread: HostMmu + Send {
     fn kill(&mut self);
     /// The host thread id of the stub thread (for umk's diagnostics).
     fn host_tid(&self) -> i32;
+    /// The FPU/vector state as an XSAVE image in standard format (the
+    /// ptrace `NT_X86_XSTATE` layout: 512-byte FXSAVE area, 64-byte header,
+    /// extended components at their CPUID 0xD offsets), for signal frames.
+    fn xstate(&mut self) -> Result<Vec<u8>, PlatformError>;
+    /// Replaces the FPU/vector state with an image of the same layout and
+    /// length as [`GuestThread::xstate`] returns.
+    fn set_xstate(&mut self, data: &[u8]) -> Result<(), PlatformError>;
 }
 
 /// Which platform `umk run --platform` chose.
