@@ -11,6 +11,7 @@ pub mod log;
 pub mod mm;
 pub mod platform;
 pub mod sched;
+pub mod signal;
 pub mod syscall;
 pub mod task;
 pub mod trace;

@@ -27,6 +27,10 @@ const COVERED: &[&str] = &[
     "sched_fifo_thread_c",
     "sched_yield_thread_c",
     "sched_nice_c",
+    // Signal delivery: tests/tests/signals.rs.
+    "signal_c",
+    "sigfault_c",
+    "sigrestart_c",
 ];
 
 fn same(name: &str, args: &[&str]) {

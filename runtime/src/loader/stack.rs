@@ -44,7 +44,8 @@ impl HostAux {
                 HostAux {
                     hwcap: libc::getauxval(libc::AT_HWCAP),
                     hwcap2: libc::getauxval(libc::AT_HWCAP2),
-                    minsigstksz: libc::getauxval(AT_MINSIGSTKSZ),
+                    // The host's value, checked against the frames umk builds.
+                    minsigstksz: crate::signal::frame::minsigstksz(),
                     clktck: libc::getauxval(libc::AT_CLKTCK).max(100),
                     uid: u64::from(libc::getuid()),
                     euid: u64::from(libc::geteuid()),

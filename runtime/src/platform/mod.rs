@@ -99,6 +99,13 @@ pub trait GuestThread: HostMmu + Send {
     fn exit_thread(&mut self);
     /// The stub this thread belongs to.
     fn stub(&self) -> Option<&Arc<StubHandle>>;
+    /// The FPU/vector state as an XSAVE image in standard format (the
+    /// ptrace `NT_X86_XSTATE` layout: 512-byte FXSAVE area, 64-byte header,
+    /// extended components at their CPUID 0xD offsets), for signal frames.
+    fn xstate(&mut self) -> Result<Vec<u8>, PlatformError>;
+    /// Replaces the FPU/vector state with an image of the same layout and
+    /// length as [`GuestThread::xstate`] returns.
+    fn set_xstate(&mut self, data: &[u8]) -> Result<(), PlatformError>;
 }
 
 /// A new, empty address space: its first thread, its userfaultfd and the

@@ -488,6 +488,45 @@ impl GuestThread for PtraceThread {
     fn stub(&self) -> Option<&Arc<StubHandle>> {
         self.stub.as_ref()
     }
+
+    fn xstate(&mut self) -> Result<Vec<u8>, PlatformError> {
+        /// `NT_X86_XSTATE` (include/uapi/linux/elf.h).
+        const NT_X86_XSTATE: usize = 0x202;
+        // The kernel copies at most `fpu_user_cfg.max_size` bytes and says
+        // how many in `iov_len`: ask for more than any CPU has (AMX: 11 KB).
+        let mut buf = vec![0u8; 64 * 1024];
+        let mut iov = libc::iovec {
+            iov_base: buf.as_mut_ptr().cast(),
+            iov_len: buf.len(),
+        };
+        ptrace(
+            libc::PTRACE_GETREGSET,
+            self.tid,
+            NT_X86_XSTATE,
+            &mut iov as *mut libc::iovec as usize,
+        )
+        .map_err(|e| PlatformError::Host("PTRACE_GETREGSET NT_X86_XSTATE", e))?;
+        buf.truncate(iov.iov_len);
+        Ok(buf)
+    }
+
+    fn set_xstate(&mut self, data: &[u8]) -> Result<(), PlatformError> {
+        const NT_X86_XSTATE: usize = 0x202;
+        // The kernel only reads through iov_base (`xstateregs_set` wants the
+        // whole `fpu_user_cfg.max_size` image).
+        let mut iov = libc::iovec {
+            iov_base: data.as_ptr().cast_mut().cast(),
+            iov_len: data.len(),
+        };
+        ptrace(
+            libc::PTRACE_SETREGSET,
+            self.tid,
+            NT_X86_XSTATE,
+            &mut iov as *mut libc::iovec as usize,
+        )
+        .map_err(|e| PlatformError::Host("PTRACE_SETREGSET NT_X86_XSTATE", e))?;
+        Ok(())
+    }
 }
 
 impl Drop for PtraceThread {

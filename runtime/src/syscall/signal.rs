@@ -1,14 +1,11 @@
 //! Signal state: rt_sigaction, rt_sigprocmask, sigaltstack. The state is
 //! kept as Linux keeps it; delivery arrives with the processes issue.
 
-use guest_abi::signal::{
-    SIGKILL, SIGSTOP, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK, SS_AUTODISARM, SS_DISABLE, SS_ONSTACK,
-};
+use guest_abi::signal::{SIGKILL, SIGSTOP, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK};
 use guest_abi::structs::{KernelSigaction, StackT};
 
 use super::context::SyscallContext;
 use crate::error::SysResult;
-use crate::loader::stack::HostAux;
 use crate::sys_err;
 use crate::task::NSIG;
 
@@ -82,42 +79,27 @@ pub fn rt_sigprocmask(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     Ok(0)
 }
 
-/// sigaltstack(2).
+/// sigaltstack(2): `crate::signal::altstack` (SS_ONSTACK and EPERM depend
+/// on the caller's stack pointer).
 pub fn sigaltstack(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    use crate::signal::altstack;
     let (ss, old_ss) = (a[0], a[1]);
     let new = if ss != 0 {
         Some(ctx.read_struct::<StackT>(ss)?)
     } else {
         None
     };
-    let old = ctx.thread.state.lock().altstack;
-    let mut old_out = old;
-    if old.ss_size == 0 {
-        old_out.ss_flags = SS_DISABLE;
-    }
-    if let Some(n) = new {
-        let mode = n.ss_flags & !SS_AUTODISARM;
-        if mode != 0 && mode != SS_DISABLE && mode != SS_ONSTACK {
-            return sys_err!(EINVAL, "bad ss_flags");
+    let sp = ctx.guest.regs().rsp;
+    let old = {
+        let mut st = ctx.thread.state.lock();
+        let old = altstack::report(&st.altstack, sp);
+        if let Some(n) = new {
+            altstack::set(&mut st.altstack, &n, sp)?;
         }
-        let mut n = n;
-        if mode == SS_DISABLE {
-            n = StackT {
-                ss_sp: 0,
-                ss_flags: SS_DISABLE,
-                __pad: 0,
-                ss_size: 0,
-            };
-        } else {
-            let min = HostAux::get().minsigstksz.max(2048);
-            if n.ss_size < min {
-                return sys_err!(ENOMEM, "stack smaller than MINSIGSTKSZ");
-            }
-        }
-        ctx.thread.state.lock().altstack = n;
-    }
+        old
+    };
     if old_ss != 0 {
-        ctx.write_struct(old_ss, &old_out)?;
+        ctx.write_struct(old_ss, &old)?;
     }
     Ok(0)
 }
