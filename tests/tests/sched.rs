@@ -2,9 +2,8 @@
 //! `taskset -c 0` and under `umk run --cpus 1` must print the same (the
 //! guests print verdicts, not measurements).
 //!
-//! These guests create threads or fork, which umk cannot run until the
-//! processes issue (3): they run now, and are ignored with what they still
-//! need. Run them with `cargo test -p umk-tests --test sched -- --ignored`.
+//! These guests create threads or fork; they run under umk now, and the
+//! ones umk does not pass yet are ignored with what they still need. Run them with `cargo test -p umk-tests --test sched -- --ignored`.
 
 use umk_tests::{assert_same, guest, Cmd, Output, DEFAULT_ENV};
 
