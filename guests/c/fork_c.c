@@ -226,25 +226,9 @@ static void wait_errors(void)
 	CHECK_ERR(waitpid(-1, &st, 0x1000), EINVAL, "waitpid with an invalid option");
 
 	/* A grandchild is not our child. */
-	int p[2], go[2];
-	xpipe(p);
-	xpipe(go);
-	pid_t pid = xfork();
-	if (pid == 0) {
-		close(p[0]);
-		close(go[1]);
-		pid_t g = xfork();
-		if (g == 0) {
-			wait_token(go[0]);
-			child_exit(0);
-		}
-		send_int(p[1], g);
-		wait_token(go[0]);
-		child_exit(exited_with(wait_status(g), 0) ? 0 : 1);
-	}
-	close(p[1]);
-	close(go[0]);
-	pid_t grandchild = recv_int(p[0]);
+	pid_t pid;
+	int release;
+	pid_t grandchild = spawn_grandchild(&pid, &release);
 	CHECK_ERR(waitpid(grandchild, &st, 0), ECHILD, "waitpid(grandchild)");
 	CHECK_ERR(waitpid(grandchild, &st, WNOHANG), ECHILD, "waitpid(grandchild, WNOHANG)");
 
@@ -254,9 +238,8 @@ static void wait_errors(void)
 	CHECK(r == 0, "waitpid(running child, WNOHANG) returns 0");
 	r = xwaitpid(-1, &st, WNOHANG);
 	CHECK(r == 0, "waitpid(-1, WNOHANG) with a running child returns 0");
-	close(go[1]); /* EOF: both go */
+	close(release); /* EOF: both go */
 	CHECK(exited_with(wait_status(pid), 0), "the child reaped its own child");
-	close(p[0]);
 	CHECK_ERR(waitpid(pid, &st, 0), ECHILD, "waitpid of an already reaped child");
 
 	/* waitpid(-1) picks whichever child; both get reaped. */

@@ -169,33 +169,16 @@ static void setpgid_tests(void)
 	CHECK(setpgid(b, a) == 0, "into a's group again");
 
 	/* A grandchild is not a child: ESRCH. */
-	int p[2], ggo[2];
-	xpipe(p);
-	xpipe(ggo);
-	pid_t mid = xfork();
-	if (mid == 0) {
-		close(p[0]);
-		close(ggo[1]);
-		pid_t g = xfork();
-		if (g == 0) {
-			wait_token(ggo[0]);
-			child_exit(0);
-		}
-		send_int(p[1], g);
-		wait_token(ggo[0]);
-		child_exit(exited_with(wait_status(g), 0) ? 0 : 1);
-	}
-	close(p[1]);
-	close(ggo[0]);
-	pid_t g = recv_int(p[0]);
+	pid_t mid;
+	int release;
+	pid_t g = spawn_grandchild(&mid, &release);
 	CHECK_ERR(setpgid(g, g), ESRCH, "setpgid(grandchild, grandchild)");
 	CHECK_ERR(setpgid(g, 0), ESRCH, "setpgid(grandchild, 0)");
 	CHECK(getpgid(g) == pgrp, "getpgid(grandchild) works: our group");
 	/* A group that does not exist in our session. */
 	CHECK_ERR(setpgid(mid, g), EPERM, "setpgid(child, pid of a non-leader as pgid)");
-	close(ggo[1]);
+	close(release);
 	CHECK(exited_with(wait_status(mid), 0), "middle child exits 0");
-	close(p[0]);
 
 	close(go[1]);
 	/* The children check for themselves; they report by exit status. */

@@ -197,4 +197,34 @@ static inline int select_section(int argc, char **argv, const char *const *names
 	return 1;
 }
 
+/* Forks a child that forks a grandchild; both wait until the write end
+ * returned in *release is closed, then exit (the child 0 if the grandchild
+ * exited 0). Returns the grandchild's pid; *mid is the child's. */
+static inline pid_t spawn_grandchild(pid_t *mid, int *release)
+{
+	int p[2], go[2];
+	xpipe(p);
+	xpipe(go);
+	pid_t pid = xfork();
+	if (pid == 0) {
+		close(p[0]);
+		close(go[1]);
+		pid_t g = xfork();
+		if (g == 0) {
+			wait_token(go[0]);
+			child_exit(0);
+		}
+		send_int(p[1], g);
+		wait_token(go[0]);
+		child_exit(exited_with(wait_status(g), 0) ? 0 : 1);
+	}
+	close(p[1]);
+	close(go[0]);
+	pid_t g = recv_int(p[0]);
+	close(p[0]);
+	*mid = pid;
+	*release = go[1];
+	return g;
+}
+
 #endif

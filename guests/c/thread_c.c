@@ -8,7 +8,7 @@
  * `thread_c [SECTION]` runs one section (all of them without an argument).
  * Prints only relations and totals that do not depend on scheduling.
  */
-#include "proc.h"
+#include "thread.h"
 
 #include <pthread.h>
 #include <semaphore.h>
@@ -21,25 +21,7 @@ static const char *const SECTIONS[] = {
 	"join", "mutex", "cond", "tls", "ids", "detach", "barrier", "pipe", "futex", "misc", NULL,
 };
 
-static pid_t tid(void)
-{
-	return (pid_t)syscall(SYS_gettid);
-}
 
-/* pthread_create that ends the guest (status 2) when it fails: a test of
- * threads cannot go on without them (and must not wait for them forever).
- * Returns 0. */
-static int xpthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
-{
-	int e = pthread_create(t, attr, fn, arg);
-	if (e != 0) {
-		printf("pthread_create: %s\n", errno_name(e));
-		fflush(stdout);
-		fprintf(stderr, "%s: pthread_create failed: %s\n", guest_name, errno_name(e));
-		exit(2);
-	}
-	return 0;
-}
 
 /* ------------------------------------------------------------------------ */
 

@@ -10,7 +10,7 @@
  * `thread_exit_c [SECTION]` runs one section (all of them without an
  * argument). Prints only relations, never pids.
  */
-#include "proc.h"
+#include "thread.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -24,25 +24,7 @@ static const char *const SECTIONS[] = {
 
 static const char *self;
 
-static pid_t tid(void)
-{
-	return (pid_t)syscall(SYS_gettid);
-}
 
-/* pthread_create that ends the guest (status 2) when it fails: a test of
- * threads cannot go on without them (and must not wait for them forever).
- * Returns 0. */
-static int xpthread_create(pthread_t *t, const pthread_attr_t *attr, void *(*fn)(void *), void *arg)
-{
-	int e = pthread_create(t, attr, fn, arg);
-	if (e != 0) {
-		printf("pthread_create: %s\n", errno_name(e));
-		fflush(stdout);
-		fprintf(stderr, "%s: pthread_create failed: %s\n", guest_name, errno_name(e));
-		exit(2);
-	}
-	return 0;
-}
 
 /* A pipe nobody writes to: threads block reading it until the process
  * ends. */
