@@ -8,10 +8,6 @@
  * SIGSTOP. From then on the thread that seizes it with ptrace drives it:
  *
  *   stub_syscall  - one injected host syscall: `syscall; int3`.
- *   stub_batch    - run a list of host syscalls from a shared command page
- *                   (r15 = first op), stopping at the first error or the end
- *                   marker, then `int3`. An op is 8 words: nr, six arguments,
- *                   result. User-Mode Linux's stub batches the same way.
  *   stub_clone    - clone a new host thread for a new guest thread (rdi =
  *                   clone flags, with CLONE_UNTRACED). The parent returns
  *                   through `int3`; the child waits in `pause` until its own
@@ -22,9 +18,10 @@
  *                   requests to change this address space while guest threads
  *                   run (copy-on-write remaps from the fault thread): it
  *                   waits on the mailbox's `req` futex, runs the ops that
- *                   follow (same format as stub_batch), publishes `done` and
- *                   wakes umk. Mailbox: u32 req at 0, u32 done at 4, ops from
- *                   byte 64.
+ *                   follow (8 words each: nr, six arguments, result; it stops
+ *                   at the first error or the end marker, as User-Mode
+ *                   Linux's stub batches), publishes `done` and wakes umk.
+ *                   Mailbox: u32 req at 0, u32 done at 4, ops from byte 64.
  *
  * The stub ignores the host signal umk uses to kick a running guest thread
  * (SIGKICK below): a traced thread still reports it to its tracer (ignored
@@ -90,26 +87,6 @@ _start:
 stub_syscall:
     syscall
     int3
-    ud2
-
-    .globl stub_batch
-stub_batch:
-1:  mov (%r15), %rax
-    cmp $-1, %rax
-    je 2f
-    mov 8(%r15), %rdi
-    mov 16(%r15), %rsi
-    mov 24(%r15), %rdx
-    mov 32(%r15), %r10
-    mov 40(%r15), %r8
-    mov 48(%r15), %r9
-    syscall
-    mov %rax, 56(%r15)
-    cmp $-4095, %rax
-    jae 2f
-    add $64, %r15
-    jmp 1b
-2:  int3
     ud2
 
     .globl stub_clone

@@ -2,7 +2,7 @@
 //!
 //! The memory manager decides *what* the stub's host mappings must become and
 //! describes it as a list of [`HostOp`]s; the platform runs the list inside
-//! the stub (on ptrace, as one injected batch). Keeping the two apart lets
+//! the stub (as one request to its control thread). Keeping the two apart lets
 //! `mm/` stay free of ptrace and makes the batching visible.
 
 use super::frames::{Frame, PAGE_SIZE};

@@ -12,8 +12,8 @@
 //!   touched.
 //! - **The MMU** is the stub's host address space: each extent of the page
 //!   map is a `MAP_SHARED|MAP_FIXED` mapping of the memfd. `mm` describes the
-//!   changes as [`hostop::HostOp`]s; the platform runs them inside the stub
-//!   in one batch.
+//!   changes as [`hostop::HostOp`]s; the stub's control thread runs them in
+//!   one request.
 //! - **Page faults**: anonymous pages need none — the host kernel zero-fills
 //!   a memfd hole on first touch (1.1× a native fault here). Private file
 //!   pages load lazily: their VMAs are registered on the stub's userfaultfd
@@ -26,9 +26,8 @@
 //!   slower here). Every range is checked against the VMAs and their
 //!   protection: a bad pointer is `EFAULT`, never a umk crash. File pages
 //!   are filled before umk reads or writes them.
-//! - **Copy-on-write** (fork) will write-protect private frames in both
-//!   address spaces and copy on the write-protect fault; the hooks are the
-//!   refcounts and the `MODE_WP` registration.
+//! - **Copy-on-write** (fork) write-protects private frames in both address
+//!   spaces and copies a chunk on the write-protect fault (see [`space`]).
 //!
 //! Measured costs and traps behind these choices:
 //! `../shared/prototypes/memory/FINDINGS.md` (never enable

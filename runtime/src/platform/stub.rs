@@ -40,10 +40,6 @@ pub struct StubLayout {
     pub image_end: u64,
     /// `syscall; int3`.
     pub syscall_insn: u64,
-    /// The batch runner (r15 = first op).
-    pub batch: u64,
-    /// Where the per-stub command page is mapped.
-    pub cmd_page: u64,
     /// `clone` of a new host thread that waits to be seized.
     pub clone: u64,
     /// `exit` of one host thread.
@@ -72,15 +68,12 @@ impl StubLayout {
             base,
             image_end,
             syscall_insn: sym("stub_syscall")?,
-            batch: sym("stub_batch")?,
-            // The command page (injected batches) and the control
-            // thread's mailbox, above the image.
-            cmd_page: image_end + 0x10_0000,
             clone: sym("stub_clone")?,
             exit_thread: sym("stub_exit_thread")?,
             spawn_control: sym("stub_spawn_control")?,
             control_stack_top: sym("control_stack_top")?,
-            mailbox_page: image_end + 0x10_1000,
+            // Above the image, clear of it.
+            mailbox_page: image_end + 0x10_0000,
         })
     }
 }
