@@ -64,21 +64,13 @@ pub fn process_exited(k: &Arc<Kernel>, process: &Arc<Process>, status: ExitStatu
     }
 }
 
-/// Whether signal `sig`'s default action dumps core (signal(7) "Core").
-pub fn default_core(sig: i32) -> bool {
-    matches!(
-        sig,
-        libc::SIGQUIT
-            | libc::SIGILL
-            | libc::SIGTRAP
-            | libc::SIGABRT
-            | libc::SIGBUS
-            | libc::SIGFPE
-            | libc::SIGSEGV
-            | libc::SIGXCPU
-            | libc::SIGXFSZ
-            | libc::SIGSYS
-    )
+/// Whether `sig`, killing `p` by its default action, reports a core dump:
+/// signal(7) "Core", and only when a core could be written (RLIMIT_CORE
+/// not 0) — umk writes none, but reports the bit as such a host would.
+pub fn core_dumped(p: &Process, sig: i32) -> bool {
+    use crate::signal::action::{default_action, DefaultAction};
+    default_action(sig as u32) == DefaultAction::Core
+        && p.limit(guest_abi::resource::RLIMIT_CORE).rlim_cur > 0
 }
 
 /// What a signal did to the process it was sent to.
@@ -129,10 +121,10 @@ pub fn send_to(p: &Arc<Process>, sig: i32) -> Sent {
         return Sent::Caught;
     }
     if default_terminates(sig) {
-        // WCOREDUMP is only set when a core could be written; umk writes
-        // none, but reports the bit as a host with this RLIMIT_CORE would.
-        let core = default_core(sig) && p.limit(guest_abi::resource::RLIMIT_CORE).rlim_cur > 0;
-        p.begin_exit(ExitStatus::Signaled { signo: sig, core });
+        p.begin_exit(ExitStatus::Signaled {
+            signo: sig,
+            core: core_dumped(p, sig),
+        });
     }
     Sent::Done
 }

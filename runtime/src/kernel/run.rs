@@ -123,12 +123,7 @@ fn drive(
                         ),
                     );
                 }
-                let core = exit::default_core(signo)
-                    && thread
-                        .process
-                        .limit(guest_abi::resource::RLIMIT_CORE)
-                        .rlim_cur
-                        > 0;
+                let core = exit::core_dumped(&thread.process, signo);
                 let st = ExitStatus::Signaled { signo, core };
                 thread.process.begin_exit(st);
                 return st;

@@ -207,6 +207,18 @@ impl Memory {
         }
     }
 
+    /// Whether any frame at all is shared (false until the first fork).
+    pub fn has_shared(&self) -> bool {
+        !self.shared.lock().is_empty()
+    }
+
+    /// Whether any frame of `[start, start+n)` has more than one reference
+    /// (one lock, and nothing to look at before the first fork).
+    pub fn any_shared(&self, start: Frame, n: u64) -> bool {
+        let shared = self.shared.lock();
+        !shared.is_empty() && (start..start + n).any(|f| shared.contains_key(&f))
+    }
+
     /// The reference count of frame `f` (1 for an unshared allocated frame).
     pub fn refcount(&self, f: Frame) -> u32 {
         self.shared.lock().get(&f).copied().unwrap_or(1)

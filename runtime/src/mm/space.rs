@@ -396,10 +396,11 @@ impl AddressSpace {
     /// Whether any frame under `[start, end)` is shared with another
     /// address space.
     fn any_shared(&self, inner: &Inner, start: u64, end: u64) -> bool {
-        inner
-            .frames_in(start, end)
-            .iter()
-            .any(|&(_, f, n)| (f..f + n).any(|f| self.memory.refcount(f) > 1))
+        self.memory.has_shared()
+            && inner
+                .frames_in(start, end)
+                .iter()
+                .any(|&(_, f, n)| self.memory.any_shared(f, n))
     }
 
     /// Gives the pages of `[lo, hi)` (inside private VMA `vma`) frames of
@@ -1114,7 +1115,6 @@ impl AddressSpace {
         let filled = self.fill(&inner, &vma, lo, hi);
         // Frames shared after fork must come in write-protected.
         let wp = !vma.shared && self.any_shared(&inner, lo, hi);
-        log::debug(|| format!("mm: resolve {lo:#x}..{hi:#x} wp={wp} space={:p}", self));
         let mut done = false;
         for (s, e) in filled {
             let ok = match u.continue_range_wp(s, e - s, wp) {
@@ -1177,7 +1177,7 @@ impl AddressSpace {
         }
         // A write must first give this address space its own copy of shared
         // frames, as the stub's write-protect fault would.
-        if write {
+        if write && self.any_shared(&inner, addr, end) {
             self.unshare_for_write(&mut inner, addr, end)?;
         }
         let mut done = 0usize;

@@ -487,15 +487,9 @@ pub fn comm_of(exe: &std::path::Path) -> Vec<u8> {
 /// "Term" and "Core"); the others are "Ign", "Stop" and "Cont". Until signal
 /// delivery exists, stopping is treated like ignoring.
 pub fn default_terminates(sig: i32) -> bool {
-    !matches!(
-        sig,
-        libc::SIGCHLD
-            | libc::SIGURG
-            | libc::SIGWINCH
-            | libc::SIGCONT
-            | libc::SIGSTOP
-            | libc::SIGTSTP
-            | libc::SIGTTIN
-            | libc::SIGTTOU
+    use crate::signal::action::{default_action, DefaultAction};
+    matches!(
+        default_action(sig as u32),
+        DefaultAction::Term | DefaultAction::Core
     )
 }
