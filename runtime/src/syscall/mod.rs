@@ -137,13 +137,13 @@ const ROWS: &[(usize, table::Handler, Status)] = &[
     (nr::CHDIR, fs::chdir, Full),
     (nr::FCHDIR, fs::fchdir, Full),
     // signals (signal.rs): state only until delivery arrives
-    (nr::RT_SIGACTION, signal::rt_sigaction, Partial("dispositions are kept; delivery comes with the processes issue")),
-    (nr::RT_SIGPROCMASK, signal::rt_sigprocmask, Partial("mask kept; delivery comes with the processes issue")),
+    (nr::RT_SIGACTION, signal::rt_sigaction, Partial("dispositions are kept and act (ignore, default, SIGCHLD reaping); handlers are not run yet: sending a caught signal is ENOSYS")),
+    (nr::RT_SIGPROCMASK, signal::rt_sigprocmask, Partial("mask kept; a signal every thread blocks is dropped, not queued")),
     (nr::KILL, kill::kill, Partial("processes, groups and -1; default and ignored dispositions act, caught signals are ENOSYS until delivery; stop/continue are ignored")),
     (nr::TKILL, kill::tkill, Partial("as kill, acting on the thread's process")),
     (nr::TGKILL, kill::tgkill, Partial("as tkill")),
     (nr::FUTEX, futex::futex, Partial("WAIT, WAKE, REQUEUE, CMP_REQUEUE and the BITSET forms; no PI or WAKE_OP")),
-    (nr::SIGALTSTACK, signal::sigaltstack, Partial("stack kept; delivery comes with the processes issue")),
+    (nr::SIGALTSTACK, signal::sigaltstack, Partial("stack kept and checked (EPERM on it, SS_AUTODISARM); used once handlers run")),
     // time (time.rs)
     (nr::CLOCK_GETTIME, time::clock_gettime, Full),
     (nr::CLOCK_GETRES, time::clock_getres, Full),
@@ -151,7 +151,7 @@ const ROWS: &[(usize, table::Handler, Status)] = &[
     (nr::TIME, time::time, Full),
     (nr::NANOSLEEP, time::nanosleep, Partial("interrupted (EINTR) by a kick; restart_syscall arrives with signal delivery")),
     (nr::CLOCK_NANOSLEEP, time::clock_nanosleep, Partial("as nanosleep")),
-    (nr::GETRUSAGE, time::getrusage, Partial("RUSAGE_SELF/THREAD from the stub's host accounting; RUSAGE_CHILDREN is zero until fork")),
+    (nr::GETRUSAGE, time::getrusage, Partial("RUSAGE_SELF/THREAD from the stub's host accounting; RUSAGE_CHILDREN is zero (children's times are not collected)")),
     // system information (info.rs)
     (nr::UNAME, info::uname, Full),
     (nr::SYSINFO, info::sysinfo, Partial("host memory and load figures; procs counts guest threads")),
