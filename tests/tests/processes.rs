@@ -4,8 +4,8 @@
 //!
 //! Each guest runs whole and section by section (`<guest> <section>` runs
 //! one part), so that each part can be enabled as umk learns it. A part
-//! umk cannot pass yet is `#[ignore]`d with what it needs (mostly signal
-//! delivery); run those anyway with
+//! umk cannot pass yet is `#[ignore]`d with what it needs; run those
+//! anyway with
 //! `cargo test -p umk-tests --test processes -- --ignored`.
 //!
 //! The `*_natively` tests (not ignored) run every variant natively only, so
@@ -56,13 +56,11 @@ macro_rules! tests {
 
 tests! {
     fork_c_natively;
-    #[ignore = "needs every section"]
     fork_c: "fork_c" [];
     fork_c_status: "fork_c" ["status"];
     fork_c_cow: "fork_c" ["cow"];
     fork_c_wait: "fork_c" ["wait"];
     fork_c_waitid: "fork_c" ["waitid"];
-    #[ignore = "needs signals to zombies"]
     fork_c_zombie: "fork_c" ["zombie"];
     fork_c_orphan: "fork_c" ["orphan"];
     fork_c_sigchld: "fork_c" ["sigchld"];
@@ -72,30 +70,24 @@ tests! {
 
 tests! {
     exec_c_natively;
-    #[ignore = "needs every section"]
     exec_c: "exec_c" [];
     exec_c_args: "exec_c" ["args"];
     exec_c_exit: "exec_c" ["exit"];
     exec_c_pid: "exec_c" ["pid"];
     exec_c_fds: "exec_c" ["fds"];
     exec_c_signals: "exec_c" ["signals"];
-    #[ignore = "needs the last execve error cases"]
     exec_c_errors: "exec_c" ["errors"];
-    #[ignore = "needs #! script argv details"]
     exec_c_script: "exec_c" ["script"];
     exec_c_vfork: "exec_c" ["vfork"];
 }
 
 tests! {
     pgrp_c_natively;
-    #[ignore = "needs every section"]
     pgrp_c: "pgrp_c" [];
     pgrp_c_ids: "pgrp_c" ["ids"];
     pgrp_c_setsid: "pgrp_c" ["setsid"];
     pgrp_c_setpgid: "pgrp_c" ["setpgid"];
-    #[ignore = "needs signal delivery"]
     pgrp_c_killpg: "pgrp_c" ["killpg"];
-    #[ignore = "needs kill of a caught signal (signal delivery)"]
     pgrp_c_kill: "pgrp_c" ["kill"];
 }
 
@@ -132,12 +124,10 @@ tests! {
 
 tests! {
     pipe_c_natively;
-    #[ignore = "needs every section"]
     pipe_c: "pipe_c" [];
     pipe_c_basic: "pipe_c" ["basic"];
     pipe_c_eof: "pipe_c" ["eof"];
     pipe_c_bulk: "pipe_c" ["bulk"];
-    #[ignore = "needs SIGPIPE delivery"]
     pipe_c_sigpipe: "pipe_c" ["sigpipe"];
     pipe_c_poll: "pipe_c" ["poll"];
     pipe_c_atomic: "pipe_c" ["atomic"];

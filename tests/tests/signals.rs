@@ -1,6 +1,5 @@
-//! Signal delivery guests, natively vs under umk. umk cannot deliver
-//! signals to handlers yet (issue 3): the `runtime/src/signal` module holds
-//! the machinery; these tests turn on when the run loop uses it.
+//! Signal delivery guests, natively vs under umk: handlers, masks, the
+//! frame, faults and syscall restart.
 
 use umk_tests::{differential, Compare, DEFAULT_ENV};
 
@@ -10,19 +9,16 @@ fn same(name: &str) {
 }
 
 #[test]
-#[ignore = "needs signal delivery (issue 3)"]
 fn signal_c() {
     same("signal_c");
 }
 
 #[test]
-#[ignore = "needs signal delivery (issue 3)"]
 fn sigfault_c() {
     same("sigfault_c");
 }
 
 #[test]
-#[ignore = "needs signal delivery (issue 3)"]
 fn sigrestart_c() {
     same("sigrestart_c");
 }

@@ -88,12 +88,16 @@ impl Drop for PipeEnd {
     }
 }
 
-/// Waits for the pipe to change; EINTR when the calling guest thread is
-/// kicked (a signal, its process ending).
+/// Waits for the pipe to change; ERESTARTSYS when the calling guest thread
+/// is kicked (a signal, a stop, its process ending): EINTR if a handler
+/// without SA_RESTART runs, else the read or write starts again (pipe(7)).
 fn wait<T>(cv: &Condvar, st: &mut parking_lot::MutexGuard<'_, T>) -> SysResult<()> {
     match crate::task::current() {
         Some(t) => match t.wait_on(cv, st, None) {
-            crate::task::Wake::Interrupted => sys_err!(EINTR, "interrupted"),
+            crate::task::Wake::Interrupted => Err(crate::error::SysError::new(
+                crate::signal::ERESTARTSYS,
+                "interrupted",
+            )),
             _ => Ok(()),
         },
         None => {

@@ -14,7 +14,11 @@ use std::sync::Arc;
 use super::Kernel;
 use crate::fs::FdTable;
 use crate::platform::GuestThread;
-use crate::task::{default_terminates, ExitStatus, Pid, Process, Thread};
+use guest_abi::signal::{CLD_DUMPED, CLD_EXITED, CLD_KILLED, SIGCONT, SIGHUP};
+
+use super::signal;
+use crate::signal::SigInfo;
+use crate::task::{ExitStatus, Process, Thread};
 
 /// The exit work of `thread`, whose guest (if it still has one) is
 /// `guest`; `status` is how the thread itself ended.
@@ -51,13 +55,30 @@ pub fn process_exited(k: &Arc<Kernel>, process: &Arc<Process>, status: ExitStatu
     *process.files.lock() = FdTable::default();
     process.release_vfork();
     let fx = k.tasks.exit_process(process.pid, status);
+    let uid = signal::guest_uid();
     if let Some(pp) = fx.notify_parent {
         if pp > 0 {
-            signal_process(k, pp, libc::SIGCHLD);
+            // do_notify_parent: SIGCHLD with how the child ended.
+            let (code, st) = match status {
+                ExitStatus::Exited(c) => (CLD_EXITED, c & 0xff),
+                ExitStatus::Signaled { signo, core: false } => (CLD_KILLED, signo),
+                ExitStatus::Signaled { signo, core: true } => (CLD_DUMPED, signo),
+            };
+            let info = SigInfo::chld(code, process.pid, uid, st, 0, 0);
+            signal::send_to_pid(k, pp, info);
         }
     }
     for (pid, sig) in fx.pdeath {
-        signal_process(k, pid, sig);
+        if (1..=64).contains(&sig) {
+            signal::send_to_pid(k, pid, SigInfo::kill(sig as u32, process.pid, uid));
+        }
+    }
+    for g in fx.hup_groups {
+        for sig in [SIGHUP, SIGCONT] {
+            for pid in k.tasks.lock().group(g) {
+                signal::send_to_pid(k, pid, SigInfo::kernel(sig));
+            }
+        }
     }
     if fx.init_exited {
         k.init_exited(status);
@@ -71,60 +92,4 @@ pub fn core_dumped(p: &Process, sig: i32) -> bool {
     use crate::signal::action::{default_action, DefaultAction};
     default_action(sig as u32) == DefaultAction::Core
         && p.limit(guest_abi::resource::RLIMIT_CORE).rlim_cur > 0
-}
-
-/// What a signal did to the process it was sent to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Sent {
-    /// Ignored, blocked everywhere, or fatal and acted on.
-    Done,
-    /// A handler would have to run: not delivered yet.
-    Caught,
-}
-
-/// Sends signal `sig` to process `pid` (no-op if it is gone).
-pub fn signal_process(k: &Arc<Kernel>, pid: Pid, sig: i32) -> Sent {
-    if sig == 0 {
-        return Sent::Done;
-    }
-    match k.tasks.process(pid) {
-        Some(p) => send_to(&p, sig),
-        None => Sent::Done,
-    }
-}
-
-/// The disposition-driven action of `sig` on process `p`. Until handlers
-/// can be delivered, a signal acts by its disposition: ignored ones vanish,
-/// a signal every thread blocks stays away, default actions that terminate
-/// end the process, and a caught one is reported as [`Sent::Caught`].
-pub fn send_to(p: &Arc<Process>, sig: i32) -> Sent {
-    if !(1..=64).contains(&sig) {
-        return Sent::Done;
-    }
-    let act = p.sigactions.lock()[sig as usize - 1];
-    let bit = 1u64 << (sig - 1);
-    let blocked = {
-        let threads = p.threads.lock();
-        !threads.is_empty() && threads.iter().all(|t| t.state.lock().sigmask & bit != 0)
-    };
-    if sig == libc::SIGKILL {
-        p.begin_exit(ExitStatus::Signaled {
-            signo: sig,
-            core: false,
-        });
-        return Sent::Done;
-    }
-    if act.sa_handler == libc::SIG_IGN as u64 || blocked {
-        return Sent::Done;
-    }
-    if act.sa_handler != libc::SIG_DFL as u64 {
-        return Sent::Caught;
-    }
-    if default_terminates(sig) {
-        p.begin_exit(ExitStatus::Signaled {
-            signo: sig,
-            core: core_dumped(p, sig),
-        });
-    }
-    Sent::Done
 }

@@ -17,6 +17,8 @@
 
 pub mod exit;
 pub mod run;
+pub mod signal;
+pub mod timers;
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -84,6 +86,8 @@ pub struct Kernel {
     init_cv: Condvar,
     /// The vCPU dispatcher: who runs guest code when (`sched/dispatch.rs`).
     pub sched: Arc<Dispatcher>,
+    /// Processes' real-time interval timers (`timers.rs`).
+    pub timers: timers::Timers,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -166,6 +170,7 @@ impl Kernel {
             platform,
             tracer,
             tasks,
+            timers: timers::Timers::default(),
             live: Live::default(),
             init_status: Mutex::new(None),
             init_cv: Condvar::new(),

@@ -10,7 +10,8 @@ use crate::syscall::{self, Outcome, SyscallContext};
 use crate::task::{ExitStatus, Thread};
 use crate::trace::{GuestMemRead, SyscallEvent};
 
-use super::exit::{self, send_to};
+use super::exit;
+use super::signal::{self as ksignal, Delivery, Target};
 use super::Kernel;
 
 impl GuestMemRead for AddressSpace {
@@ -31,6 +32,23 @@ const KILLED: ExitStatus = ExitStatus::Signaled {
     core: false,
 };
 
+/// The writing syscalls whose EPIPE raises SIGPIPE.
+fn raises_sigpipe(nr: u64) -> bool {
+    use guest_abi::sysno as n;
+    [
+        n::WRITE,
+        n::WRITEV,
+        n::PWRITE64,
+        n::PWRITEV,
+        n::PWRITEV2,
+        n::SENDFILE,
+        n::SPLICE,
+        n::VMSPLICE,
+        n::TEE,
+    ]
+    .contains(&(nr as usize))
+}
+
 /// Drives one guest thread until it ends, then does its exit work.
 pub fn run_thread(kernel: &Arc<Kernel>, thread: &Arc<Thread>, guest: Box<dyn GuestThread>) {
     let mut guest = guest;
@@ -49,7 +67,21 @@ fn drive(
         if thread.is_killed() {
             return thread.process.exiting().unwrap_or(KILLED);
         }
+        if thread.process.is_stopped() {
+            ksignal::park_while_stopped(thread);
+            continue;
+        }
         thread.clear_attention();
+        match ksignal::deliver(kernel, thread, &mut **guest) {
+            Ok(Delivery::Resume) => {}
+            Ok(Delivery::Stopped) => continue,
+            Ok(Delivery::Exit(st)) => return st,
+            Err(e) => {
+                crate::log::warn(&format!("task {tid}: delivering a signal: {e}"));
+                thread.process.begin_exit(KILLED);
+                return KILLED;
+            }
+        }
         // Hold a vCPU while the guest runs (and while its syscalls are
         // handled). After a preemption kick the same call gives the vCPU up
         // and waits for the next turn; blocking waits give it up too
@@ -103,6 +135,21 @@ fn drive(
                     };
                     tr.syscall(&ev, &*mm.space);
                 }
+                if res
+                    .as_ref()
+                    .is_err_and(|e| e.errno == guest_abi::Errno::EPIPE)
+                    && raises_sigpipe(nr)
+                {
+                    // pipe(7), write(2): EPIPE comes with SIGPIPE to the
+                    // writing thread (send(2) with MSG_NOSIGNAL aside).
+                    // send_sig(SIGPIPE, current, 0): SI_USER from itself.
+                    let info = crate::signal::SigInfo::kill(
+                        guest_abi::signal::SIGPIPE,
+                        thread.process.pid,
+                        ksignal::guest_uid(),
+                    );
+                    let _ = ksignal::send(kernel, Target::Thread(thread), info);
+                }
                 match outcome {
                     Outcome::Return => guest.set_syscall_result(encode(&res)),
                     Outcome::Exec(new) => *guest = new,
@@ -113,25 +160,16 @@ fn drive(
                     }
                 }
             }
-            Trap::Fault { signo, code, addr } => {
-                if let Some(tr) = &tracer {
-                    let name = guest_abi::signal::signal_name(signo as u32).unwrap_or("SIG?");
-                    tr.note(
-                        tid,
-                        &format!(
-                            "--- {name} {{si_signo={name}, si_code={code}, si_addr={addr:#x}}} ---"
-                        ),
-                    );
-                }
-                let core = exit::core_dumped(&thread.process, signo);
-                let st = ExitStatus::Signaled { signo, core };
-                thread.process.begin_exit(st);
-                return st;
-            }
+            // A fault of guest code: a signal it cannot block or ignore,
+            // delivered (or fatal) at the top of the loop.
+            Trap::Fault { signo, code, addr } => ksignal::fault(thread, signo, code, addr),
             // A host signal from outside (the terminal's SIGINT reaches the
             // stubs in umk's process group): the guest process gets it.
             Trap::Signal(sig) => {
-                send_to(&thread.process, sig);
+                if (1..=64).contains(&sig) {
+                    let info = crate::signal::SigInfo::kernel(sig as u32);
+                    let _ = ksignal::send(kernel, Target::Process(&thread.process), info);
+                }
             }
             Trap::Interrupted => {}
             Trap::Exited(status) => {

@@ -69,7 +69,11 @@ impl ExecError {
             ExecError::NotFound => Errno::ENOENT,
             ExecError::IsDirectory | ExecError::PermissionDenied => Errno::EACCES,
             ExecError::NotADirectory => Errno::ENOTDIR,
-            ExecError::Io(_) => Errno::EIO,
+            // ELOOP, ENAMETOOLONG, ...: the host's own answer.
+            ExecError::Io(e) => e
+                .raw_os_error()
+                .and_then(|n| u16::try_from(n).ok())
+                .map_or(Errno::EIO, Errno),
             ExecError::Interpreter(_, e) => e.errno(),
             _ => Errno::ENOEXEC,
         }

@@ -45,6 +45,19 @@ impl PendingCount {
     }
 }
 
+/// The count every guest queue charges: guests all run as one user
+/// (umk's own), so they share one `RLIMIT_SIGPENDING` budget.
+pub fn user_count() -> Arc<PendingCount> {
+    static USER: std::sync::OnceLock<Arc<PendingCount>> = std::sync::OnceLock::new();
+    USER.get_or_init(PendingCount::new).clone()
+}
+
+impl Default for SigQueue {
+    fn default() -> SigQueue {
+        SigQueue::new(user_count())
+    }
+}
+
 /// What [`SigQueue::enqueue`] did.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Queued {

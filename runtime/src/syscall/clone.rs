@@ -171,10 +171,13 @@ fn do_clone(ctx: &mut SyscallContext<'_>, a: Args) -> SysResult {
         let p = &child.process;
         let mut done = p.vfork_done.lock();
         while !*done {
-            if ctx.thread.wait_on(&p.vfork_cv, &mut done, None) == Wake::Interrupted
-                && ctx.thread.is_killed()
-            {
-                break;
+            if ctx.thread.wait_on(&p.vfork_cv, &mut done, None) == Wake::Interrupted {
+                if ctx.thread.is_killed() {
+                    break;
+                }
+                // Other signals wait until the child lets go
+                // (`wait_for_vfork_done` sleeps TASK_KILLABLE).
+                ctx.thread.clear_attention();
             }
         }
     }

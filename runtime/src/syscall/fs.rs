@@ -493,7 +493,11 @@ pub fn poll(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
             false
         });
         if interrupted {
-            return sys_err!(EINTR, "interrupted");
+            // poll(2) is never restarted after a handler (ERESTARTNOHAND).
+            return Err(crate::error::SysError::new(
+                crate::signal::ERESTARTNOHAND,
+                "interrupted",
+            ));
         }
     } else if ready == 0 && timeout != 0 {
         let mut host: Vec<libc::pollfd> = fds
@@ -649,6 +653,55 @@ pub fn rmdir(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     path_call(ctx, AT_FDCWD, a[0], "rmdir", |d, p| unsafe {
         libc::unlinkat(d, p.as_ptr(), libc::AT_REMOVEDIR)
     })
+}
+
+/// symlinkat(2): `target` is stored as given, never resolved.
+fn do_symlinkat(ctx: &SyscallContext<'_>, target: u64, dirfd: i32, link: u64) -> SysResult {
+    let t = cstring(&ctx.read_path(target, false)?)?;
+    // SAFETY: NUL-terminated strings on a live directory descriptor.
+    path_call(ctx, dirfd, link, "symlinkat", |d, p| unsafe {
+        libc::symlinkat(t.as_ptr(), d, p.as_ptr())
+    })
+}
+
+pub fn symlink(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    do_symlinkat(ctx, a[0], AT_FDCWD, a[1])
+}
+
+pub fn symlinkat(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    do_symlinkat(ctx, a[0], fd_arg(a[1]), a[2])
+}
+
+/// chmod(2): the host file's mode (umk has no inodes of its own yet).
+pub fn chmod(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let mode = (a[1] & 0o7777) as libc::mode_t;
+    // SAFETY: as in `unlink`.
+    path_call(ctx, AT_FDCWD, a[0], "chmod", |d, p| unsafe {
+        libc::fchmodat(d, p.as_ptr(), mode, 0)
+    })
+}
+
+/// fchmodat(2): no flags (the syscall has no flags argument;
+/// AT_SYMLINK_NOFOLLOW is fchmodat2's).
+pub fn fchmodat(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let mode = (a[2] & 0o7777) as libc::mode_t;
+    // SAFETY: as in `unlink`.
+    path_call(ctx, fd_arg(a[0]), a[1], "fchmodat", |d, p| unsafe {
+        libc::fchmodat(d, p.as_ptr(), mode, 0)
+    })
+}
+
+/// fchmod(2) on a host file; umk's own files (pipes) have no mode to keep.
+pub fn fchmod(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    let file = ctx.process().files.lock().get(fd_arg(a[0]))?;
+    let Some(h) = file.host_fd() else {
+        return Ok(0);
+    };
+    // SAFETY: integer arguments on a descriptor we hold.
+    if unsafe { libc::fchmod(h.as_raw_fd(), (a[1] & 0o7777) as libc::mode_t) } < 0 {
+        return Err(host_errno("fchmod"));
+    }
+    Ok(0)
 }
 
 pub fn mkdir(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {

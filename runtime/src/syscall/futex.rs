@@ -143,7 +143,18 @@ fn wait(
         match ctx.thread.wait_on(&q.cv, &mut map, deadline) {
             Wake::Notified => continue,
             Wake::TimedOut => break sys_err!(ETIMEDOUT, "futex wait timed out"),
-            Wake::Interrupted => break sys_err!(EINTR, "interrupted"),
+            // futex(2): a wait without a timeout restarts under
+            // SA_RESTART (ERESTARTSYS); with one Linux uses a restart
+            // block — here it is EINTR with a handler and restarted whole
+            // without one (ERESTARTNOHAND).
+            Wake::Interrupted => {
+                let code = if deadline.is_some() {
+                    crate::signal::ERESTARTNOHAND
+                } else {
+                    crate::signal::ERESTARTSYS
+                };
+                break Err(crate::error::SysError::new(code, "interrupted"));
+            }
         }
     };
     if me.woken.load(Ordering::SeqCst) {

@@ -23,12 +23,14 @@ mod fs;
 mod futex;
 mod info;
 mod io;
+mod itimer;
 mod kill;
 mod memory;
 mod pgrp;
 mod process;
 pub mod sched;
 mod signal;
+mod sigwait;
 mod time;
 mod wait;
 
@@ -120,7 +122,7 @@ const ROWS: &[(usize, table::Handler, Status)] = &[
     (nr::DUP3, fs::dup3, Full),
     (nr::POLL, fs::poll, Partial("waits on umk's own files (pipes) by rechecking every millisecond; not interruptible by guest signals yet")),
     (nr::PIPE, fs::pipe, Full),
-    (nr::PIPE2, fs::pipe2, Partial("O_DIRECT (packet mode) is EINVAL; SIGPIPE arrives with signal delivery")),
+    (nr::PIPE2, fs::pipe2, Partial("O_DIRECT (packet mode) is EINVAL")),
     (nr::FTRUNCATE, fs::ftruncate, Full),
     (nr::TRUNCATE, fs::truncate, Full),
     (nr::FSYNC, fs::fsync, Full),
@@ -129,6 +131,11 @@ const ROWS: &[(usize, table::Handler, Status)] = &[
     (nr::UNLINKAT, fs::unlinkat, Full),
     (nr::RMDIR, fs::rmdir, Full),
     (nr::MKDIR, fs::mkdir, Full),
+    (nr::CHMOD, fs::chmod, Full),
+    (nr::SYMLINK, fs::symlink, Full),
+    (nr::SYMLINKAT, fs::symlinkat, Full),
+    (nr::FCHMOD, fs::fchmod, Partial("host files; a no-op on pipes")),
+    (nr::FCHMODAT, fs::fchmodat, Full),
     (nr::MKDIRAT, fs::mkdirat, Full),
     (nr::RENAME, fs::rename, Full),
     (nr::RENAMEAT, fs::renameat, Full),
@@ -136,21 +143,33 @@ const ROWS: &[(usize, table::Handler, Status)] = &[
     (nr::GETDENTS64, fs::getdents64, Partial("host directories only")),
     (nr::CHDIR, fs::chdir, Full),
     (nr::FCHDIR, fs::fchdir, Full),
-    // signals (signal.rs): state only until delivery arrives
-    (nr::RT_SIGACTION, signal::rt_sigaction, Partial("dispositions are kept and act (ignore, default, SIGCHLD reaping); handlers are not run yet: sending a caught signal is ENOSYS")),
-    (nr::RT_SIGPROCMASK, signal::rt_sigprocmask, Partial("mask kept; a signal every thread blocks is dropped, not queued")),
-    (nr::KILL, kill::kill, Partial("processes, groups and -1; default and ignored dispositions act, caught signals are ENOSYS until delivery; stop/continue are ignored")),
-    (nr::TKILL, kill::tkill, Partial("as kill, acting on the thread's process")),
-    (nr::TGKILL, kill::tgkill, Partial("as tkill")),
+    // signals (signal.rs, kill.rs, sigwait.rs, itimer.rs); delivery is
+    // kernel::signal
+    (nr::RT_SIGACTION, signal::rt_sigaction, Full),
+    (nr::RT_SIGPROCMASK, signal::rt_sigprocmask, Full),
+    (nr::RT_SIGPENDING, signal::rt_sigpending, Full),
+    (nr::RT_SIGRETURN, signal::rt_sigreturn, Full),
+    (nr::SIGALTSTACK, signal::sigaltstack, Full),
+    (nr::KILL, kill::kill, Full),
+    (nr::TKILL, kill::tkill, Full),
+    (nr::TGKILL, kill::tgkill, Full),
+    (nr::RT_SIGQUEUEINFO, kill::rt_sigqueueinfo, Full),
+    (nr::RT_TGSIGQUEUEINFO, kill::rt_tgsigqueueinfo, Full),
+    (nr::PAUSE, sigwait::pause, Full),
+    (nr::RT_SIGSUSPEND, sigwait::rt_sigsuspend, Full),
+    (nr::RT_SIGTIMEDWAIT, sigwait::rt_sigtimedwait, Full),
+    (nr::RESTART_SYSCALL, sigwait::restart_syscall, Partial("resumes nanosleep/clock_nanosleep; futex and poll timeouts restart from the start instead (ERESTARTNOHAND)")),
+    (nr::ALARM, itimer::alarm, Full),
+    (nr::SETITIMER, itimer::setitimer, Partial("ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF are EINVAL")),
+    (nr::GETITIMER, itimer::getitimer, Partial("as setitimer")),
     (nr::FUTEX, futex::futex, Partial("WAIT, WAKE, REQUEUE, CMP_REQUEUE and the BITSET forms; no PI or WAKE_OP")),
-    (nr::SIGALTSTACK, signal::sigaltstack, Partial("stack kept and checked (EPERM on it, SS_AUTODISARM); used once handlers run")),
     // time (time.rs)
     (nr::CLOCK_GETTIME, time::clock_gettime, Full),
     (nr::CLOCK_GETRES, time::clock_getres, Full),
     (nr::GETTIMEOFDAY, time::gettimeofday, Full),
     (nr::TIME, time::time, Full),
-    (nr::NANOSLEEP, time::nanosleep, Partial("interrupted (EINTR) by a kick; restart_syscall arrives with signal delivery")),
-    (nr::CLOCK_NANOSLEEP, time::clock_nanosleep, Partial("as nanosleep")),
+    (nr::NANOSLEEP, time::nanosleep, Full),
+    (nr::CLOCK_NANOSLEEP, time::clock_nanosleep, Partial("CPU-time clocks sleep in wall time")),
     (nr::GETRUSAGE, time::getrusage, Partial("RUSAGE_SELF/THREAD from the stub's host accounting; RUSAGE_CHILDREN is zero (children's times are not collected)")),
     // system information (info.rs)
     (nr::UNAME, info::uname, Full),

@@ -12,11 +12,12 @@ fn me(ctx: &SyscallContext<'_>) -> Pid {
     ctx.process().pid
 }
 
-/// `pid` 0 means the caller; anything else must be a live process.
+/// `pid` 0 means the caller; anything else must be a process in the table
+/// (a zombie counts until it is reaped, as `find_task_by_vpid` finds it).
 fn target(t: &Table, ctx: &SyscallContext<'_>, pid: u64) -> SysResult<Pid> {
     let pid = pid as i32;
     let pid = if pid == 0 { me(ctx) } else { pid };
-    if pid < 0 || t.live(pid).is_none() {
+    if pid < 0 || t.node(pid).is_none() {
         return sys_err!(ESRCH, "no such process");
     }
     Ok(pid)

@@ -1,19 +1,24 @@
-//! Signal state: rt_sigaction, rt_sigprocmask, sigaltstack. The state is
-//! kept as Linux keeps it; delivery arrives with the processes issue.
+//! Signal state: rt_sigaction, rt_sigprocmask, sigaltstack, rt_sigpending,
+//! and rt_sigreturn (the end of a handler). Delivery itself happens in the
+//! run loop (`kernel::signal::deliver`); the calls that wait for signals are
+//! in `sigwait.rs`.
 
-use guest_abi::signal::{SIGKILL, SIGSTOP, SIG_BLOCK, SIG_SETMASK, SIG_UNBLOCK};
+use guest_abi::signal::{
+    SIGKILL, SIGSEGV, SIGSTOP, SIG_BLOCK, SIG_DFL, SIG_IGN, SIG_SETMASK, SIG_UNBLOCK,
+};
 use guest_abi::structs::{KernelSigaction, StackT};
 
 use super::context::SyscallContext;
 use crate::error::SysResult;
+use crate::signal::{SigInfo, SigSet, ThreadSignals};
 use crate::sys_err;
 use crate::task::NSIG;
 
 /// The kernel's sigset_t is 64 bits; rt_sig* calls require exactly that size.
-const SIGSET_SIZE: u64 = 8;
+pub(super) const SIGSET_SIZE: u64 = 8;
 
 /// Signals that can be neither caught nor blocked.
-const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
+pub(super) const UNBLOCKABLE: u64 = (1 << (SIGKILL - 1)) | (1 << (SIGSTOP - 1));
 
 /// rt_sigaction(2).
 pub fn rt_sigaction(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
@@ -40,6 +45,18 @@ pub fn rt_sigaction(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
             // kernel/signal.c do_sigaction: SIGKILL/SIGSTOP never blocked.
             n.sa_mask &= !UNBLOCKABLE;
             acts[i] = n;
+            // POSIX (do_sigaction): setting an action that ignores the
+            // signal discards its pending instances, in every thread.
+            let ignores = n.sa_handler == SIG_IGN
+                || (n.sa_handler == SIG_DFL && SigSet::KERNEL_IGNORE.contains(sig as u32));
+            if ignores {
+                let p = ctx.process();
+                let mask = SigSet::of(sig as u32);
+                p.shared_pending.lock().remove(mask);
+                for t in p.threads.lock().iter() {
+                    t.state.lock().pending.remove(mask);
+                }
+            }
         }
         old
     };
@@ -102,4 +119,66 @@ pub fn sigaltstack(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
         ctx.write_struct(old_ss, &old)?;
     }
     Ok(0)
+}
+
+/// rt_sigpending(2): the signals pending for the thread or its process
+/// that it blocks (kernel/signal.c `do_sigpending`).
+pub fn rt_sigpending(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
+    if a[1] > SIGSET_SIZE {
+        return sys_err!(EINVAL, "sigsetsize too large");
+    }
+    let set = {
+        let p = ctx.process();
+        let shared = p.shared_pending.lock().pending();
+        let st = ctx.thread.state.lock();
+        st.pending
+            .pending()
+            .union(shared)
+            .intersect(SigSet(st.sigmask))
+    };
+    let bytes = set.raw().to_ne_bytes();
+    ctx.mm().write(a[0], &bytes[..a[1] as usize])?;
+    Ok(0)
+}
+
+/// rt_sigreturn(2): back from a handler; registers, FPU state, mask and
+/// alternate stack come from the frame on the stack. A bad frame is a
+/// forced SIGSEGV (signal_64.c `SYSCALL_DEFINE0(rt_sigreturn)`:
+/// `signal_fault` + `force_sig(SIGSEGV)`, returning 0).
+pub fn rt_sigreturn(ctx: &mut SyscallContext<'_>, _a: &[u64; 6]) -> SysResult {
+    use crate::signal::{sigreturn, SigreturnFailure};
+    let (mut blocked, mut altstack, fault) = {
+        let mut st = ctx.thread.state.lock();
+        // A restart_syscall after a handler returns EINTR
+        // (`restart_block.fn = do_no_restart_syscall`).
+        st.restart = None;
+        (st.sigmask, st.altstack, st.fault)
+    };
+    let mm = ctx.mm.clone();
+    let r = sigreturn(
+        ctx.guest,
+        &*mm.space,
+        ThreadSignals {
+            blocked: &mut blocked,
+            saved: None,
+            altstack: &mut altstack,
+            fault,
+        },
+    );
+    {
+        let mut st = ctx.thread.state.lock();
+        st.sigmask = blocked & !UNBLOCKABLE;
+        st.altstack = altstack;
+    }
+    match r {
+        Ok(rax) => Ok(rax),
+        Err(SigreturnFailure::Frame(_)) => {
+            crate::kernel::signal::force(ctx.thread, SigInfo::kernel(SIGSEGV));
+            Ok(0)
+        }
+        Err(SigreturnFailure::Platform(e)) => {
+            crate::log::warn(&format!("rt_sigreturn: {e}"));
+            sys_err!(EFAULT, "registers could not be restored")
+        }
+    }
 }

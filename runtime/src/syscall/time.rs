@@ -138,8 +138,11 @@ fn read_timespec(ctx: &SyscallContext<'_>, addr: u64) -> SysResult<Timespec> {
 
 /// Sleeps until `ts` on `clock` (absolute with TIMER_ABSTIME, else
 /// relative). The kernel thread waits through `Thread::sleep_until`, so a
-/// kick (a signal, the process ending) interrupts it: EINTR, with the time
-/// left written to `rem` (if non-zero) for a relative sleep.
+/// kick (a signal, a stop, the process ending) interrupts it. Like Linux
+/// (kernel/time/hrtimer.c `hrtimer_nanosleep`): an interrupted relative
+/// sleep writes the time left to `rem` and returns ERESTART_RESTARTBLOCK
+/// (EINTR if a handler runs, else `restart_syscall` sleeps the rest); an
+/// absolute one returns ERESTARTNOHAND (restarted as it was).
 fn sleep(
     ctx: &SyscallContext<'_>,
     clock: libc::clockid_t,
@@ -148,16 +151,30 @@ fn sleep(
     rem: u64,
 ) -> SysResult {
     let want = std::time::Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32);
-    let left = if flags & libc::TIMER_ABSTIME != 0 {
+    if flags & libc::TIMER_ABSTIME != 0 {
         let n = now(clock)?;
-        want.saturating_sub(std::time::Duration::new(n.tv_sec as u64, n.tv_nsec as u32))
-    } else {
-        want
-    };
-    let deadline = std::time::Instant::now() + left;
+        let left = want.saturating_sub(std::time::Duration::new(n.tv_sec as u64, n.tv_nsec as u32));
+        let deadline = std::time::Instant::now() + left;
+        return match ctx.thread.sleep_until(Some(deadline)) {
+            crate::task::Wake::Interrupted => Err(crate::error::SysError::new(
+                crate::signal::ERESTARTNOHAND,
+                "absolute sleep interrupted",
+            )),
+            _ => Ok(0),
+        };
+    }
+    sleep_until_deadline(ctx, std::time::Instant::now() + want, rem)
+}
+
+/// The relative sleep proper, also what `restart_syscall` resumes.
+pub(super) fn sleep_until_deadline(
+    ctx: &SyscallContext<'_>,
+    deadline: std::time::Instant,
+    rem: u64,
+) -> SysResult {
     match ctx.thread.sleep_until(Some(deadline)) {
         crate::task::Wake::Interrupted => {
-            if rem != 0 && flags & libc::TIMER_ABSTIME == 0 {
+            if rem != 0 {
                 let r = deadline.saturating_duration_since(std::time::Instant::now());
                 let out = Timespec {
                     tv_sec: r.as_secs() as i64,
@@ -165,7 +182,12 @@ fn sleep(
                 };
                 ctx.write_struct(rem, &out)?;
             }
-            sys_err!(EINTR, "sleep interrupted")
+            ctx.thread.state.lock().restart = Some(crate::task::RestartBlock::Sleep {
+                clock: libc::CLOCK_MONOTONIC,
+                deadline,
+                rem,
+            });
+            super::sigwait::restart_block()
         }
         _ => Ok(0),
     }

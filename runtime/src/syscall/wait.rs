@@ -5,18 +5,18 @@
 //! reported — and reaped unless `WNOWAIT` — otherwise the waiter sleeps on
 //! the task table's condition variable until some process ends or changes
 //! parent (`WNOHANG`: it returns at once). No matching child at all is
-//! `ECHILD`. Stopped and continued children arrive with job-control
-//! signals; until then `WUNTRACED`/`WCONTINUED` are accepted and never
-//! match.
+//! `ECHILD`. A stopped or continued child (job control,
+//! `kernel::signal`) is reported once to `WUNTRACED`/`WSTOPPED` or
+//! `WCONTINUED` waiters.
 
 use guest_abi::structs::{Rusage, Siginfo};
 use guest_abi::wait::*;
 
 use super::context::SyscallContext;
-use crate::error::SysResult;
+use crate::error::{SysError, SysResult};
 use crate::sys_err;
 use crate::task::table::Tasks;
-use crate::task::{ExitStatus, Pid, Wake};
+use crate::task::{ExitStatus, JobReport, Pid, Wake};
 
 #[derive(Clone, Copy, Debug)]
 enum Which {
@@ -25,14 +25,43 @@ enum Which {
     Group(Pid),
 }
 
-/// Finds a zombie child matching `which` (reaping it unless `keep`);
-/// `Ok(None)` with `nohang` when children exist but none has ended.
-fn do_wait(
-    ctx: &SyscallContext<'_>,
-    which: Which,
+/// What a waiter wants to hear of, and how.
+#[derive(Clone, Copy, Debug)]
+struct Want {
+    exited: bool,
+    stopped: bool,
+    continued: bool,
     nohang: bool,
+    /// WNOWAIT: report without consuming (no reap, the report stays).
     keep: bool,
-) -> SysResult<Option<(Pid, ExitStatus)>> {
+}
+
+/// What happened to a child.
+#[derive(Clone, Copy, Debug)]
+enum Event {
+    Exited(ExitStatus),
+    Stopped(i32),
+    Continued,
+}
+
+impl Event {
+    /// The wait(2) status word (`WIFSTOPPED`: sig << 8 | 0x7f;
+    /// `WIFCONTINUED`: 0xffff).
+    fn status(self) -> i32 {
+        match self {
+            Event::Exited(st) => st.wait_status(),
+            Event::Stopped(sig) => (sig << 8) | 0x7f,
+            Event::Continued => 0xffff,
+        }
+    }
+}
+
+/// Finds a child matching `which` with something `want` asks for: a zombie
+/// (reaped unless `keep`), a stop or a continue not yet reported
+/// (kernel/exit.c `wait_task_zombie`, `wait_task_stopped`,
+/// `wait_task_continued`). `Ok(None)` with `nohang` when children exist but
+/// none has news.
+fn do_wait(ctx: &SyscallContext<'_>, which: Which, want: Want) -> SysResult<Option<(Pid, Event)>> {
     let me = ctx.process().pid;
     let tasks = &ctx.kernel.tasks;
     let mut t = tasks.lock();
@@ -54,24 +83,42 @@ fn do_wait(
             }
             any = true;
             if let Some(st) = cn.zombie {
-                found = Some((c, st));
-                break;
+                if want.exited {
+                    found = Some((c, Event::Exited(st)));
+                    break;
+                }
+                continue;
             }
+            if !(want.stopped || want.continued) {
+                continue;
+            }
+            let mut j = cn.process.jobctl.lock();
+            let ev = match j.report {
+                Some(JobReport::Stopped(sig)) if want.stopped && j.stopped => Event::Stopped(sig),
+                Some(JobReport::Continued) if want.continued => Event::Continued,
+                _ => continue,
+            };
+            if !want.keep {
+                j.report = None;
+            }
+            found = Some((c, ev));
+            break;
         }
-        if let Some((c, st)) = found {
-            if !keep {
+        if let Some((c, ev)) = found {
+            if matches!(ev, Event::Exited(_)) && !want.keep {
                 Tasks::reap(&mut t, c);
             }
-            return Ok(Some((c, st)));
+            return Ok(Some((c, ev)));
         }
         if !any {
             return sys_err!(ECHILD, "no matching children");
         }
-        if nohang {
+        if want.nohang {
             return Ok(None);
         }
         if ctx.thread.wait_on(&tasks.changed, &mut t, None) == Wake::Interrupted {
-            return sys_err!(EINTR, "interrupted");
+            // Restarted unless a handler without SA_RESTART runs.
+            return Err(SysError::new(crate::signal::ERESTARTSYS, "interrupted"));
         }
     }
 }
@@ -92,11 +139,18 @@ pub fn wait4(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
         p if p < 0 => Which::Group(-p),
         p => Which::Pid(p),
     };
-    match do_wait(ctx, which, options & WNOHANG != 0, false)? {
+    let want = Want {
+        exited: true,
+        stopped: options & WUNTRACED != 0,
+        continued: options & WCONTINUED != 0,
+        nohang: options & WNOHANG != 0,
+        keep: false,
+    };
+    match do_wait(ctx, which, want)? {
         None => Ok(0),
-        Some((child, st)) => {
+        Some((child, ev)) => {
             if status != 0 {
-                ctx.write_struct(status, &st.wait_status())?;
+                ctx.write_struct(status, &ev.status())?;
             }
             if rusage != 0 {
                 ctx.write_struct(rusage, &Rusage::default())?;
@@ -106,13 +160,16 @@ pub fn wait4(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     }
 }
 
-/// The siginfo waitid reports: `si_code` CLD_EXITED/KILLED/DUMPED, the
-/// child's pid and uid, `si_status` the exit code or signal.
-fn chld_info(child: Pid, st: ExitStatus) -> Siginfo {
-    let (code, status) = match st {
-        ExitStatus::Exited(c) => (libc::CLD_EXITED, c & 0xff),
-        ExitStatus::Signaled { signo, core: false } => (libc::CLD_KILLED, signo),
-        ExitStatus::Signaled { signo, core: true } => (libc::CLD_DUMPED, signo),
+/// The siginfo waitid reports: `si_code` CLD_EXITED/KILLED/DUMPED/
+/// STOPPED/CONTINUED, the child's pid and uid, `si_status` the exit code or
+/// signal.
+fn chld_info(child: Pid, ev: Event) -> Siginfo {
+    let (code, status) = match ev {
+        Event::Exited(ExitStatus::Exited(c)) => (libc::CLD_EXITED, c & 0xff),
+        Event::Exited(ExitStatus::Signaled { signo, core: false }) => (libc::CLD_KILLED, signo),
+        Event::Exited(ExitStatus::Signaled { signo, core: true }) => (libc::CLD_DUMPED, signo),
+        Event::Stopped(sig) => (libc::CLD_STOPPED, sig),
+        Event::Continued => (libc::CLD_CONTINUED, libc::SIGCONT),
     };
     let mut info = Siginfo::new(libc::SIGCHLD as u32, 0, code);
     info.set_si_pid(child);
@@ -142,17 +199,14 @@ pub fn waitid(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
         P_PIDFD => return sys_err!(EINVAL, "pidfds are not supported"),
         _ => return sys_err!(EINVAL, "bad idtype"),
     };
-    if options & WEXITED == 0 {
-        // Only stopped/continued children asked for: none can match yet.
-        if options & WNOHANG != 0 {
-            if infop != 0 {
-                ctx.write_struct(infop, &Siginfo::default())?;
-            }
-            return Ok(0);
-        }
-        return sys_err!(ECHILD, "stopped/continued children are not tracked yet");
-    }
-    let r = do_wait(ctx, which, options & WNOHANG != 0, options & WNOWAIT != 0)?;
+    let want = Want {
+        exited: options & WEXITED != 0,
+        stopped: options & WSTOPPED != 0,
+        continued: options & WCONTINUED != 0,
+        nohang: options & WNOHANG != 0,
+        keep: options & WNOWAIT != 0,
+    };
+    let r = do_wait(ctx, which, want)?;
     if infop != 0 {
         let info = r.map_or_else(Siginfo::default, |(c, st)| chld_info(c, st));
         ctx.write_struct(infop, &info)?;

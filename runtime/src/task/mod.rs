@@ -36,6 +36,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 use crate::fs::FdTable;
 use crate::mm::fault::FaultThread;
 use crate::mm::AddressSpace;
+use crate::signal::{FaultRegs, SigQueue, SigSet};
 
 pub type Pid = i32;
 
@@ -115,6 +116,45 @@ pub struct Process {
     /// A `vfork` parent waits on this until the child execs or exits.
     pub vfork_done: Mutex<bool>,
     pub vfork_cv: Condvar,
+    /// Signals sent to the process as a whole (kill(2)): any thread that
+    /// does not block one takes it. Lock order: `sigactions`, then this,
+    /// then a thread's `state`.
+    pub shared_pending: Mutex<SigQueue>,
+    /// Job control: stopped by a stop signal, and what wait(2) may report.
+    pub jobctl: Mutex<JobCtl>,
+    /// Stopped threads wait on this for SIGCONT (or SIGKILL).
+    pub jobctl_cv: Condvar,
+    /// `ITIMER_REAL` (alarm(2), setitimer(2)).
+    pub itimer_real: Mutex<ItimerReal>,
+}
+
+/// A process's job-control state (Linux: `signal->flags` SIGNAL_STOP_* and
+/// `group_exit_code`).
+#[derive(Debug, Default)]
+pub struct JobCtl {
+    /// The process is stopped: its threads do not run guest code.
+    pub stopped: bool,
+    /// What waitpid(WUNTRACED / WCONTINUED) has still to report, once.
+    pub report: Option<JobReport>,
+}
+
+/// A stop or continue a parent has not seen yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JobReport {
+    /// Stopped by this signal (`WIFSTOPPED`, `CLD_STOPPED`).
+    Stopped(i32),
+    /// Continued by SIGCONT (`WIFCONTINUED`, `CLD_CONTINUED`).
+    Continued,
+}
+
+/// The process's real-time interval timer: when it fires next, and the
+/// interval it re-arms with. `generation` changes on every setitimer so a
+/// stale timer-queue entry is recognised and dropped.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ItimerReal {
+    pub deadline: Option<Instant>,
+    pub interval: Duration,
+    pub generation: u64,
 }
 
 impl Process {
@@ -131,6 +171,10 @@ impl Process {
             exit: Mutex::new(None),
             vfork_done: Mutex::new(false),
             vfork_cv: Condvar::new(),
+            shared_pending: Mutex::new(SigQueue::default()),
+            jobctl: Mutex::new(JobCtl::default()),
+            jobctl_cv: Condvar::new(),
+            itimer_real: Mutex::new(ItimerReal::default()),
         }
     }
 
@@ -149,7 +193,18 @@ impl Process {
             exit: Mutex::new(None),
             vfork_done: Mutex::new(false),
             vfork_cv: Condvar::new(),
+            // fork(2): pending signals and interval timers are not
+            // inherited.
+            shared_pending: Mutex::new(SigQueue::default()),
+            jobctl: Mutex::new(JobCtl::default()),
+            jobctl_cv: Condvar::new(),
+            itimer_real: Mutex::new(ItimerReal::default()),
         }
+    }
+
+    /// Whether the process is stopped by a stop signal.
+    pub fn is_stopped(&self) -> bool {
+        self.jobctl.lock().stopped
     }
 
     /// How the process is ending, if it is.
@@ -169,6 +224,10 @@ impl Process {
         for t in self.threads.lock().iter() {
             t.kill();
         }
+        // Stopped threads wait on the job-control condition: wake them so
+        // they see the kill.
+        let _g = self.jobctl.lock();
+        self.jobctl_cv.notify_all();
     }
 
     /// Lets a `vfork` parent go on (the child exec'd or exited).
@@ -209,12 +268,34 @@ impl Cwd {
 #[derive(Debug, Default)]
 pub struct ThreadState {
     pub sigmask: u64,
+    /// Signals sent to this thread (tkill, faults, SIGPIPE).
+    pub pending: SigQueue,
+    /// The mask rt_sigsuspend replaced, put back after the signal that ends
+    /// it is handled (it goes in the handler's frame).
+    pub saved_sigmask: Option<u64>,
+    /// What `restart_syscall(2)` resumes after an interrupted sleep.
+    pub restart: Option<RestartBlock>,
+    /// The last fault's exception details, for a handler's `sigcontext`.
+    pub fault: FaultRegs,
     pub altstack: StackT,
     pub clear_child_tid: u64,
     pub robust_list: u64,
     pub robust_list_len: u64,
     /// `comm` (PR_SET_NAME): at most 15 bytes.
     pub comm: Vec<u8>,
+}
+
+/// An interrupted call that `restart_syscall(2)` continues (Linux's
+/// `restart_block`): only sleeps need one here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RestartBlock {
+    /// clock_nanosleep/nanosleep: sleep until `deadline` on `clock`, the
+    /// time left going to `rem` when interrupted again.
+    Sleep {
+        clock: i32,
+        deadline: Instant,
+        rem: u64,
+    },
 }
 
 /// Where the thread runs on the host, for kicking it.
@@ -383,6 +464,15 @@ impl Thread {
         }
     }
 
+    /// Whether a signal this thread does not block is pending for it (on
+    /// its own queue or its process's).
+    pub fn signal_pending(&self) -> bool {
+        let shared = self.process.shared_pending.lock();
+        let st = self.state.lock();
+        let blocked = SigSet(st.sigmask);
+        st.pending.has_deliverable(blocked) || shared.has_deliverable(blocked)
+    }
+
     /// Sleeps until `deadline` (or forever) unless kicked.
     pub fn sleep_until(&self, deadline: Option<Instant>) -> Wake {
         let mut g = self.sleep.lock();
@@ -481,15 +571,4 @@ pub fn comm_of(exe: &std::path::Path) -> Vec<u8> {
     use std::os::unix::ffi::OsStrExt;
     let name = exe.file_name().map(|n| n.as_bytes()).unwrap_or(b"");
     name[..name.len().min(15)].to_vec()
-}
-
-/// Whether signal `sig`'s default action ends the process (signal(7):
-/// "Term" and "Core"); the others are "Ign", "Stop" and "Cont". Until signal
-/// delivery exists, stopping is treated like ignoring.
-pub fn default_terminates(sig: i32) -> bool {
-    use crate::signal::action::{default_action, DefaultAction};
-    matches!(
-        default_action(sig as u32),
-        DefaultAction::Term | DefaultAction::Core
-    )
 }

@@ -110,6 +110,31 @@ impl Table {
             .collect()
     }
 
+    /// Whether process group `pgid` is orphaned, or would be without
+    /// `ignoring` (POSIX; kernel/exit.c `will_become_orphaned_pgrp`): no
+    /// living member has a parent in another group of the same session.
+    /// Members whose parent is init do not count as links.
+    pub fn pgrp_orphaned(&self, pgid: Pid, ignoring: Option<Pid>) -> bool {
+        !self.procs.iter().any(|(&pid, n)| {
+            n.pgid == pgid
+                && n.zombie.is_none()
+                && Some(pid) != ignoring
+                && n.ppid != 1
+                && self
+                    .procs
+                    .get(&n.ppid)
+                    .is_some_and(|pp| pp.pgid != pgid && pp.sid == n.sid)
+        })
+    }
+
+    /// Whether a living member of group `pgid` is stopped
+    /// (`has_stopped_jobs`).
+    fn has_stopped_jobs(&self, pgid: Pid) -> bool {
+        self.procs
+            .values()
+            .any(|n| n.pgid == pgid && n.zombie.is_none() && n.process.is_stopped())
+    }
+
     /// The process that adopts `pid`'s children when it exits.
     fn reaper_for(&self, pid: Pid) -> Pid {
         let mut at = self.procs.get(&pid).map_or(0, |n| n.ppid);
@@ -145,6 +170,9 @@ pub struct ExitEffects {
     pub pdeath: Vec<(Pid, i32)>,
     /// init itself ended: everything else must die.
     pub init_exited: bool,
+    /// Process groups this exit orphaned that have stopped members: each
+    /// gets SIGHUP then SIGCONT (POSIX; kernel/exit.c `kill_orphaned_pgrp`).
+    pub hup_groups: Vec<Pid>,
 }
 
 impl Tasks {
@@ -243,8 +271,10 @@ impl Tasks {
         node.zombie = Some(status);
         let children = std::mem::take(&mut node.children);
         let ppid = node.ppid;
+        let (my_pgid, my_sid) = (node.pgid, node.sid);
         fx.init_exited = pid == 1;
         let reaper = t.reaper_for(pid);
+        let children_v: Vec<Pid> = children.iter().copied().collect();
         for c in children {
             let Some(cn) = t.procs.get_mut(&c) else {
                 continue;
@@ -259,6 +289,32 @@ impl Tasks {
                 r.children.insert(c);
             }
         }
+        // Orphaned process groups (exit_notify → kill_orphaned_pgrp): our
+        // own group, if our parent was its last link outside; and each
+        // child's group, if we were.
+        let mut hup = Vec::new();
+        if let Some(pp) = t.procs.get(&ppid) {
+            if pp.pgid != my_pgid
+                && pp.sid == my_sid
+                && t.pgrp_orphaned(my_pgid, Some(pid))
+                && t.has_stopped_jobs(my_pgid)
+            {
+                hup.push(my_pgid);
+            }
+        }
+        for c in children_v {
+            let Some(cn) = t.procs.get(&c) else { continue };
+            let g = cn.pgid;
+            if g != my_pgid
+                && cn.sid == my_sid
+                && !hup.contains(&g)
+                && t.pgrp_orphaned(g, None)
+                && t.has_stopped_jobs(g)
+            {
+                hup.push(g);
+            }
+        }
+        fx.hup_groups = hup;
         // The parent reaps at once if it ignores SIGCHLD or set
         // SA_NOCLDWAIT (sigaction(2)); otherwise it is told.
         let auto_reap = match t.procs.get(&ppid) {
@@ -280,6 +336,13 @@ impl Tasks {
         drop(t);
         self.changed.notify_all();
         fx
+    }
+
+    /// Whether the process group of `pid` is orphaned (stop signals from
+    /// the terminal are then discarded).
+    pub fn pgrp_orphaned_of(&self, pid: Pid) -> bool {
+        let t = self.table.lock();
+        t.node(pid).is_some_and(|n| t.pgrp_orphaned(n.pgid, None))
     }
 
     /// Removes zombie `pid` (reaped by its parent).

@@ -69,7 +69,7 @@ mod tests;
 #[cfg(test)]
 mod tests_strace;
 
-pub use signals::signal_name;
+pub use signals::{siginfo_text, signal_name};
 pub use writer::Tracer;
 
 use std::time::{Duration, SystemTime};

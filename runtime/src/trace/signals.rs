@@ -135,3 +135,116 @@ pub(crate) fn sigaction(mem: &dyn GuestMemRead, a: u64) -> String {
     s.push('}');
     s
 }
+
+/// strace's name for `si_code` `code` of signal `sig` (`SI_USER`,
+/// `SEGV_MAPERR`, `CLD_EXITED`, ...), or the number.
+fn si_code_name(sig: i32, code: i32) -> String {
+    use guest_abi::signal as s;
+    let generic = match code {
+        s::SI_USER => Some("SI_USER"),
+        s::SI_KERNEL => Some("SI_KERNEL"),
+        s::SI_QUEUE => Some("SI_QUEUE"),
+        s::SI_TIMER => Some("SI_TIMER"),
+        s::SI_MESGQ => Some("SI_MESGQ"),
+        s::SI_ASYNCIO => Some("SI_ASYNCIO"),
+        s::SI_SIGIO => Some("SI_SIGIO"),
+        s::SI_TKILL => Some("SI_TKILL"),
+        _ => None,
+    };
+    if let Some(n) = generic {
+        return n.to_string();
+    }
+    let specific: &[(i32, &str)] = match sig as u32 {
+        s::SIGSEGV => &[(1, "SEGV_MAPERR"), (2, "SEGV_ACCERR"), (4, "SEGV_PKUERR")],
+        s::SIGBUS => &[(1, "BUS_ADRALN"), (2, "BUS_ADRERR"), (3, "BUS_OBJERR")],
+        s::SIGILL => &[
+            (1, "ILL_ILLOPC"),
+            (2, "ILL_ILLOPN"),
+            (3, "ILL_ILLADR"),
+            (4, "ILL_ILLTRP"),
+            (5, "ILL_PRVOPC"),
+            (6, "ILL_PRVREG"),
+            (7, "ILL_COPROC"),
+            (8, "ILL_BADSTK"),
+        ],
+        s::SIGFPE => &[
+            (1, "FPE_INTDIV"),
+            (2, "FPE_INTOVF"),
+            (3, "FPE_FLTDIV"),
+            (4, "FPE_FLTOVF"),
+            (5, "FPE_FLTUND"),
+            (6, "FPE_FLTRES"),
+            (7, "FPE_FLTINV"),
+            (8, "FPE_FLTSUB"),
+        ],
+        s::SIGTRAP => &[(1, "TRAP_BRKPT"), (2, "TRAP_TRACE")],
+        s::SIGCHLD => &[
+            (1, "CLD_EXITED"),
+            (2, "CLD_KILLED"),
+            (3, "CLD_DUMPED"),
+            (4, "CLD_TRAPPED"),
+            (5, "CLD_STOPPED"),
+            (6, "CLD_CONTINUED"),
+        ],
+        _ => &[],
+    };
+    specific
+        .iter()
+        .find(|(c, _)| *c == code)
+        .map_or_else(|| code.to_string(), |(_, n)| n.to_string())
+}
+
+/// A delivered signal's siginfo as strace prints it between `---`:
+/// `{si_signo=SIGCHLD, si_code=CLD_EXITED, si_pid=2, si_uid=0, ...}`.
+pub fn siginfo_text(info: &guest_abi::structs::Siginfo) -> String {
+    use guest_abi::signal as s;
+    let sig = info.si_signo;
+    let code = info.si_code;
+    let mut out = format!(
+        "{{si_signo={}, si_code={}",
+        signal_name(sig),
+        si_code_name(sig, code)
+    );
+    let value = |out: &mut String| {
+        let v = info.si_value();
+        out.push_str(&format!(", si_int={}, si_ptr={}", v as u32 as i32, addr(v)));
+    };
+    if code == s::SI_USER || code == s::SI_TKILL || code == s::SI_QUEUE {
+        out.push_str(&format!(
+            ", si_pid={}, si_uid={}",
+            info.si_pid(),
+            info.si_uid()
+        ));
+        if code == s::SI_QUEUE {
+            value(&mut out);
+        }
+    } else if code == s::SI_TIMER {
+        out.push_str(&format!(
+            ", si_timerid={:#x}, si_overrun={}",
+            info.si_tid(),
+            info.si_overrun()
+        ));
+        value(&mut out);
+    } else if code > 0 && code != s::SI_KERNEL {
+        match sig as u32 {
+            s::SIGSEGV | s::SIGBUS | s::SIGILL | s::SIGFPE | s::SIGTRAP => {
+                out.push_str(&format!(", si_addr={}", addr(info.si_addr())));
+            }
+            s::SIGCHLD => out.push_str(&format!(
+                ", si_pid={}, si_uid={}, si_status={}, si_utime={}, si_stime={}",
+                info.si_pid(),
+                info.si_uid(),
+                if code == 1 {
+                    info.si_status().to_string()
+                } else {
+                    signal_name(info.si_status())
+                },
+                info.si_utime(),
+                info.si_stime()
+            )),
+            _ => {}
+        }
+    }
+    out.push('}');
+    out
+}
