@@ -55,6 +55,16 @@ static void with_info(int sig, siginfo_t *si, void *ucv)
 	sigprocmask(SIG_BLOCK, NULL, &mask_in_handler);
 }
 
+static char order_buf[32];
+static volatile int order_len;
+
+static void order_handler(int sig)
+{
+	const char *t = sig == SIGUSR1 ? "U1 " : "U2 ";
+	memcpy(order_buf + order_len, t, 3);
+	order_len += 3;
+}
+
 static void set(int sig, void (*h)(int), int flags)
 {
 	struct sigaction sa;
@@ -278,6 +288,23 @@ int main(void)
 	CHECK(count == 1, "delivered once (coalesced) when unblocked");
 	sigpending(&pend);
 	CHECK(!sigismember(&pend, SIGUSR1), "no longer pending");
+
+	/* Two signals unblocked at once both get frames before user code runs
+	 * again, stacked: the one dequeued last (the higher number) runs
+	 * first and returns into the other. */
+	set(SIGUSR1, order_handler, 0);
+	set(SIGUSR2, order_handler, 0);
+	sigaddset(&s, SIGUSR2);
+	sigprocmask(SIG_BLOCK, &s, &old);
+	order_len = 0;
+	raise(SIGUSR2);
+	raise(SIGUSR1);
+	sigprocmask(SIG_SETMASK, &old, NULL);
+	order_buf[order_len] = 0;
+	CHECK(strcmp(order_buf, "U2 U1 ") == 0, "two pending handlers: SIGUSR2's runs first (%s)",
+	      order_buf);
+	set(SIGUSR1, plain, 0);
+	set(SIGUSR2, plain, 0);
 
 	/* sa_mask is blocked during the handler. */
 	set_info(SIGUSR1, with_info, 0, SIGUSR2);

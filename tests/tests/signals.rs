@@ -22,3 +22,35 @@ fn sigfault_c() {
 fn sigrestart_c() {
     same("sigrestart_c");
 }
+
+fn same_args(name: &str, args: &[&str]) {
+    let native = differential(name, args, DEFAULT_ENV, Compare::StdoutAndStderr);
+    assert_eq!(native.code(), Some(0), "{name} {args:?} fails natively");
+}
+
+/// Job control: stop/continue, WUNTRACED/WCONTINUED/WNOWAIT, SIGCHLD codes,
+/// a sleep across a stop, orphaned process groups.
+#[test]
+fn jobctl_c_stop() {
+    same_args("jobctl_c", &["stop"]);
+}
+
+#[test]
+fn jobctl_c_sigchld() {
+    same_args("jobctl_c", &["sigchld"]);
+}
+
+#[test]
+fn jobctl_c_waitid() {
+    same_args("jobctl_c", &["waitid"]);
+}
+
+#[test]
+fn jobctl_c_sleep() {
+    same_args("jobctl_c", &["sleep"]);
+}
+
+#[test]
+fn jobctl_c_orphan() {
+    same_args("jobctl_c", &["orphan"]);
+}

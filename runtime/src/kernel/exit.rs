@@ -74,8 +74,9 @@ pub fn process_exited(k: &Arc<Kernel>, process: &Arc<Process>, status: ExitStatu
         }
     }
     for g in fx.hup_groups {
+        let members = k.tasks.lock().group(g);
         for sig in [SIGHUP, SIGCONT] {
-            for pid in k.tasks.lock().group(g) {
+            for &pid in &members {
                 signal::send_to_pid(k, pid, SigInfo::kernel(sig));
             }
         }

@@ -13,8 +13,9 @@
 //!   and one thread that does not block it is kicked (woken from a wait in
 //!   umk, or stopped if it runs guest code).
 //! - [`deliver`] (`get_signal` + `handle_signal`): each time a thread is
-//!   about to resume guest code it takes the next unblocked signal; a
-//!   handler gets a frame (one per resume, as Linux does), a default action
+//!   about to resume guest code it takes every unblocked signal in turn; a
+//!   handler gets a frame (stacked on the previous one, so the last taken
+//!   runs first, as on Linux), a default action
 //!   ends or stops the process, and without a handler an interrupted
 //!   syscall is restarted.
 //! - [`force`] (`force_sig_info`): a fault of guest code cannot be blocked
@@ -243,8 +244,10 @@ pub fn deliver(
                         let mut st = thread.state.lock();
                         st.sigmask = blocked;
                         st.altstack = altstack;
+                        // Keep going: like Linux's exit_to_user_mode_loop,
+                        // every deliverable signal gets its frame now, each
+                        // on top of the last; the newest handler runs first.
                         handled = true;
-                        break;
                     }
                     Err(DeliverError::Frame(_)) => {
                         // force_sigsegv(): a SIGSEGV whose own frame failed

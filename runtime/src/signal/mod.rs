@@ -45,7 +45,7 @@
 //!                  is unblocked and reset to SIG_DFL. Faults of guest
 //!                  code (Trap::Fault) are forced the same way: a blocked
 //!                  or ignored SIGSEGV/SIGFPE/... kills (sigfault_c checks).
-//!          break           // one frame per return to user mode, like Linux
+//!          continue        // the next one's frame goes on top
 //!       }
 //!     }
 //!   }
@@ -53,11 +53,12 @@
 //!   and put back the mask sigsuspend/ppoll saved, if any.
 //! ```
 //!
-//! Linux delivers one handler per return to user mode and then checks again
-//! on the next one; since the handler starts with the signal blocked (unless
-//! SA_NODEFER) this makes a pending second signal nest inside the first
-//! handler at its first instruction, as natively.
-//!
+//! Linux keeps delivering while an unblocked signal is pending before it
+//! returns to user mode (`exit_to_user_mode_loop` re-checks
+//! `TIF_SIGPENDING`), so two pending signals get two stacked frames and the
+//! later-dequeued one's handler runs first, returning into the other's.
+//! Each handler's mask applies to what is dequeued after it.
+
 //! ## Syscall restart (arch/x86/kernel/signal.c `handle_signal`,
 //! `arch_do_signal_or_restart`)
 //!
