@@ -16,7 +16,7 @@
 //! process-wide state except the (idempotent) subreaper flag.
 
 use std::borrow::Cow;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::ffi::{OsStr, OsString};
 use std::fmt::Write as _;
 use std::io::{ErrorKind, Read, Write};
@@ -433,6 +433,62 @@ impl Registered {
             set.remove(&self.pid);
         }
         status
+    }
+}
+
+/// umk started in the background (stdio to /dev/null), registered like
+/// [`Cmd::run`]'s children so that leak scans of other tests leave it alone.
+/// Dropping it kills it (SIGKILL, by pid) and reaps it.
+pub struct Background(Registered);
+
+impl Background {
+    pub fn umk<S: AsRef<OsStr>>(args: impl IntoIterator<Item = S>) -> Background {
+        let mut command = Command::new(umk_binary());
+        command
+            .args(args)
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null());
+        let (child, pid) = spawn_registered(&mut command, "umk (background)");
+        Background(Registered {
+            pid,
+            child: Some(child),
+        })
+    }
+
+    pub fn pid(&self) -> i32 {
+        self.0.pid
+    }
+
+    /// Every live descendant of the process (children, their children, ...).
+    pub fn descendants(&self) -> Vec<i32> {
+        let mut by_parent: HashMap<i32, Vec<i32>> = HashMap::new();
+        if let Ok(dir) = std::fs::read_dir("/proc") {
+            for pid in dir.filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok()) {
+                if let Some((_, state, ppid)) = proc_stat(pid) {
+                    if state != 'Z' && state != 'X' {
+                        by_parent.entry(ppid).or_default().push(pid);
+                    }
+                }
+            }
+        }
+        let mut out = Vec::new();
+        let mut todo = vec![self.0.pid];
+        while let Some(p) = todo.pop() {
+            for &c in by_parent.get(&p).map(Vec::as_slice).unwrap_or(&[]) {
+                out.push(c);
+                todo.push(c);
+            }
+        }
+        out
+    }
+
+    /// SIGKILLs umk (only umk: what it started must die by itself) and
+    /// reaps it.
+    pub fn sigkill(mut self) {
+        // SAFETY: kill by the pid of our own unreaped child.
+        unsafe { libc::kill(self.0.pid, libc::SIGKILL) };
+        let _ = self.0.reap();
     }
 }
 
