@@ -108,7 +108,6 @@ tests! {
 
 tests! {
     thread_exit_c_natively;
-    #[ignore = "needs exec from a non-leader thread"]
     thread_exit_c: "thread_exit_c" [];
     thread_exit_c_exit: "thread_exit_c" ["exit"];
     thread_exit_c_underscore_exit: "thread_exit_c" ["_exit"];
@@ -118,7 +117,6 @@ tests! {
     thread_exit_c_kill: "thread_exit_c" ["kill"];
     thread_exit_c_fault: "thread_exit_c" ["fault"];
     thread_exit_c_fork: "thread_exit_c" ["fork"];
-    #[ignore = "needs exec from a non-leader thread"]
     thread_exit_c_exec: "thread_exit_c" ["exec"];
 }
 

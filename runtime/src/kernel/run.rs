@@ -52,20 +52,44 @@ fn raises_sigpipe(nr: u64) -> bool {
 /// Drives one guest thread until it ends, then does its exit work.
 pub fn run_thread(kernel: &Arc<Kernel>, thread: &Arc<Thread>, guest: Box<dyn GuestThread>) {
     let mut guest = guest;
-    let status = drive(kernel, thread, &mut guest);
-    exit::thread_exited(kernel, thread, Some(guest), status);
+    let mut thread = thread.clone();
+    let status = drive(kernel, &mut thread, &mut guest);
+    exit::thread_exited(kernel, &thread, Some(guest), status);
 }
 
+/// Runs the guest until the thread ends. `thread` is replaced when an
+/// execve from a non-leader thread gives it the leader's tid.
 fn drive(
+    kernel: &Arc<Kernel>,
+    thread_slot: &mut Arc<Thread>,
+    guest: &mut Box<dyn GuestThread>,
+) -> ExitStatus {
+    loop {
+        let thread = thread_slot.clone();
+        match drive_as(kernel, &thread, guest) {
+            Driven::Ended(st) => return st,
+            Driven::Became(next) => *thread_slot = next,
+        }
+    }
+}
+
+/// How [`drive_as`] stopped.
+enum Driven {
+    Ended(ExitStatus),
+    /// Continue as this thread (execve took over the leader's tid).
+    Became(Arc<Thread>),
+}
+
+fn drive_as(
     kernel: &Arc<Kernel>,
     thread: &Arc<Thread>,
     guest: &mut Box<dyn GuestThread>,
-) -> ExitStatus {
+) -> Driven {
     let tracer = kernel.tracer.clone().filter(|t| t.traces_syscalls());
     let tid = thread.tid;
     loop {
         if thread.is_killed() {
-            return thread.process.exiting().unwrap_or(KILLED);
+            return Driven::Ended(thread.process.exiting().unwrap_or(KILLED));
         }
         if thread.process.is_stopped() {
             ksignal::park_while_stopped(thread);
@@ -75,11 +99,11 @@ fn drive(
         match ksignal::deliver(kernel, thread, &mut **guest) {
             Ok(Delivery::Resume) => {}
             Ok(Delivery::Stopped) => continue,
-            Ok(Delivery::Exit(st)) => return st,
+            Ok(Delivery::Exit(st)) => return Driven::Ended(st),
             Err(e) => {
                 crate::log::warn(&format!("task {tid}: delivering a signal: {e}"));
                 thread.process.begin_exit(KILLED);
-                return KILLED;
+                return Driven::Ended(KILLED);
             }
         }
         // Hold a vCPU while the guest runs (and while its syscalls are
@@ -88,7 +112,7 @@ fn drive(
         // (`Thread::wait_on`).
         if kernel.sched.acquire(tid).is_none() {
             thread.process.begin_exit(KILLED);
-            return KILLED;
+            return Driven::Ended(KILLED);
         }
         if !thread.enter_guest() {
             continue;
@@ -100,7 +124,7 @@ fn drive(
             Err(e) => {
                 crate::log::warn(&format!("task {tid}: {e}"));
                 thread.process.begin_exit(KILLED);
-                return KILLED;
+                return Driven::Ended(KILLED);
             }
         };
         match trap {
@@ -116,9 +140,15 @@ fn drive(
                     mm,
                     guest: &mut **guest,
                     outcome: Outcome::Return,
+                    successor: None,
                 };
                 let res = syscall::dispatch(&mut ctx, nr, &args);
-                let SyscallContext { outcome, mm, .. } = ctx;
+                let SyscallContext {
+                    outcome,
+                    mm,
+                    successor,
+                    ..
+                } = ctx;
                 if let (Some(tr), Some((start, i0))) = (&tracer, t0) {
                     let ev = SyscallEvent {
                         tid,
@@ -152,11 +182,16 @@ fn drive(
                 }
                 match outcome {
                     Outcome::Return => guest.set_syscall_result(encode(&res)),
-                    Outcome::Exec(new) => *guest = new,
-                    Outcome::ExitThread(st) => return st,
+                    Outcome::Exec(new) => {
+                        *guest = new;
+                        if let Some(next) = successor {
+                            return Driven::Became(next);
+                        }
+                    }
+                    Outcome::ExitThread(st) => return Driven::Ended(st),
                     Outcome::ExitProcess(st) => {
                         thread.process.begin_exit(st);
-                        return st;
+                        return Driven::Ended(st);
                     }
                 }
             }
@@ -180,7 +215,7 @@ fn drive(
                 };
                 let st = ExitStatus::Signaled { signo, core: false };
                 thread.process.begin_exit(st);
-                return st;
+                return Driven::Ended(st);
             }
         }
     }

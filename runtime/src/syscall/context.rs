@@ -36,6 +36,9 @@ pub struct SyscallContext<'a> {
     pub mm: Arc<Mm>,
     pub guest: &'a mut dyn GuestThread,
     pub outcome: Outcome,
+    /// Set by an execve from a thread that is not its process's leader:
+    /// the thread that goes on in its place, with the leader's tid.
+    pub successor: Option<Arc<Thread>>,
 }
 
 impl SyscallContext<'_> {

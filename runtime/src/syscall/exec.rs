@@ -248,8 +248,39 @@ fn do_execve(
         n.execed = true;
     }
     p.release_vfork();
+    if ctx.thread.tid != p.pid {
+        let host = (guest.stub().map_or(0, |s| s.pid()), guest.host_tid());
+        ctx.successor = Some(take_leader_tid(ctx, host));
+    }
     ctx.outcome = Outcome::Exec(guest);
     Ok(0)
+}
+
+/// The exec'ing thread becomes the leader: a successor with the leader's
+/// tid (= the pid) takes its state, table entries and scheduling attributes
+/// (fs/exec.c `de_thread`: "the thread group leader's pid is stolen",
+/// execve(2): "all threads other than the calling thread are destroyed ...
+/// the calling thread ... gets the PID of the leader").
+fn take_leader_tid(ctx: &SyscallContext<'_>, host: (i32, i32)) -> Arc<crate::task::Thread> {
+    let old = ctx.thread;
+    let p = ctx.process();
+    let state = std::mem::take(&mut *old.state.lock());
+    let new = Arc::new(crate::task::Thread::new(p.pid, p.clone(), old.mm(), state));
+    new.set_host(host.0, host.1);
+    let k = ctx.kernel;
+    let attr = k.sched.attr(old.tid);
+    if let Err(e) = k.sched.add(p.pid, Some(old.tid)) {
+        crate::log::warn(&format!("execve: sched: {e}"));
+    }
+    if let Some(a) = attr {
+        let _ = k.sched.set_attr(p.pid, a);
+    }
+    k.sched
+        .set_comm(p.pid, &String::from_utf8_lossy(&new.state.lock().comm));
+    k.tasks.replace_thread(old, new.clone());
+    k.sched.exit(old.tid);
+    crate::task::set_current(Some(new.clone()));
+    new
 }
 
 /// Ends every other thread of the caller's process and waits until they

@@ -75,7 +75,7 @@ const ROWS: &[(usize, table::Handler, Status)] = &[
     (nr::CLONE3, clone::clone3, Partial("as clone; set_tid is EINVAL")),
     (nr::FORK, clone::fork, Full),
     (nr::VFORK, clone::vfork, Full),
-    (nr::EXECVE, exec::execve, Partial("ELF and #! scripts; the exec'ing thread keeps its tid when it was not the leader")),
+    (nr::EXECVE, exec::execve, Full),
     (nr::EXECVEAT, exec::execveat, Partial("as execve")),
     (nr::WAIT4, wait::wait4, Partial("exited and killed children; stopped/continued children arrive with job control; rusage is zero")),
     (nr::WAITID, wait::waitid, Partial("as wait4; P_PIDFD is EINVAL")),

@@ -249,6 +249,23 @@ impl Tasks {
         t.threads.insert(thread.tid, thread);
     }
 
+    /// Puts `new` in `old`'s place everywhere (an execve from a thread
+    /// that is not the leader: it takes over the leader's tid).
+    pub fn replace_thread(&self, old: &Arc<Thread>, new: Arc<Thread>) {
+        let mut t = self.table.lock();
+        t.threads.remove(&old.tid);
+        t.threads.insert(new.tid, new.clone());
+        {
+            let mut by = self.by_tid.lock();
+            by.remove(&old.tid);
+            by.insert(new.tid, new.clone());
+        }
+        let process = new.process.clone();
+        let mut threads = process.threads.lock();
+        threads.retain(|x| !Arc::ptr_eq(x, old));
+        threads.push(new);
+    }
+
     /// Removes an ended thread; true if it was its process's last.
     pub fn remove_thread(&self, thread: &Thread) -> bool {
         let mut t = self.table.lock();
