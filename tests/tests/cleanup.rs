@@ -21,7 +21,9 @@ fn wait_for_descendants(umk: &Background, n: usize) -> Vec<i32> {
 
 fn alive(pid: i32) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|s| {
-        let state = s.rsplit_once(')').and_then(|(_, r)| r.trim_start().chars().next());
+        let state = s
+            .rsplit_once(')')
+            .and_then(|(_, r)| r.trim_start().chars().next());
         !matches!(state, Some('Z' | 'X') | None)
     })
 }

@@ -20,6 +20,7 @@ const COVERED: &[&str] = &[
     "pgrp_c",
     "thread_c",
     "thread_exit_c",
+    "thread_robust_c",
     "pipe_c",
     "forkbomb_c",
     "sched_c",
@@ -31,6 +32,7 @@ const COVERED: &[&str] = &[
     "signal_c",
     "sigfault_c",
     "sigrestart_c",
+    "jobctl_c",
 ];
 
 fn same(name: &str, args: &[&str]) {

@@ -107,6 +107,11 @@ tests! {
 }
 
 tests! {
+    thread_robust_c_natively;
+    thread_robust_c: "thread_robust_c" [];
+}
+
+tests! {
     thread_exit_c_natively;
     thread_exit_c: "thread_exit_c" [];
     thread_exit_c_exit: "thread_exit_c" ["exit"];

@@ -28,7 +28,14 @@ pub fn thread_exited(
     guest: Option<Box<dyn GuestThread>>,
     status: ExitStatus,
 ) {
-    let ctid = std::mem::take(&mut thread.state.lock().clear_child_tid);
+    let (ctid, robust) = {
+        let mut st = thread.state.lock();
+        (std::mem::take(&mut st.clear_child_tid), st.robust_list)
+    };
+    if robust != 0 {
+        // mm_release: the robust list first, then clear_child_tid.
+        crate::syscall::exit_robust_list(&thread.mm(), robust, thread.tid);
+    }
     if ctid != 0 && thread.process.exiting().is_none() {
         let mm = thread.mm();
         if mm.space.write(ctid, &0u32.to_ne_bytes()).is_ok() {

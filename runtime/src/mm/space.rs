@@ -1250,6 +1250,33 @@ impl AddressSpace {
         })
     }
 
+    /// Atomically replaces the aligned `u32` at `addr` with `f(old)` and
+    /// returns `old`: a compare-and-swap loop on umk's own mapping of the
+    /// frame, so guest atomics on the same word (other vCPUs) stay
+    /// coherent (FUTEX_WAKE_OP, robust-list owner-died marking). `addr`
+    /// must be 4-byte aligned (callers check: EINVAL).
+    pub fn update_u32(&self, addr: u64, f: impl Fn(u32) -> u32) -> SysResult<u32> {
+        use std::sync::atomic::{AtomicU32, Ordering};
+        debug_assert_eq!(addr % 4, 0);
+        let mut old = 0;
+        self.access(addr, 4, true, |p, n, _| {
+            debug_assert_eq!(n, 4);
+            // SAFETY: `p` points at 4 writable bytes inside umk's mapping
+            // of a frame (checked by `access`; an aligned word never
+            // crosses a page), aligned to 4 like every AtomicU32.
+            let word = unsafe { &*(p as *const AtomicU32) };
+            let mut cur = word.load(Ordering::SeqCst);
+            loop {
+                match word.compare_exchange(cur, f(cur), Ordering::SeqCst, Ordering::SeqCst) {
+                    Ok(_) => break,
+                    Err(now) => cur = now,
+                }
+            }
+            old = cur;
+        })?;
+        Ok(old)
+    }
+
     /// Reads a NUL-terminated string of at most `max` bytes (without the
     /// NUL). `ENAMETOOLONG` if no NUL comes within `max` bytes.
     pub fn read_cstr(&self, addr: u64, max: usize) -> SysResult<Vec<u8>> {

@@ -255,6 +255,191 @@ pub fn futex(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
                 woken
             })
         }
+        FUTEX_WAKE_OP => {
+            if uaddr2 % 4 != 0 {
+                return sys_err!(EINVAL, "unaligned futex");
+            }
+            let op = WakeOp::decode(val3)?;
+            let old = ctx.mm().update_u32(uaddr2, |v| op.apply(v))?;
+            // val: waiters to wake at uaddr; the timeout slot carries val2,
+            // how many at uaddr2 if the comparison holds (futex(2)).
+            let mut woken = wake(&ctx.mm, uaddr, val, FUTEX_BITSET_MATCH_ANY);
+            if op.test(old) {
+                woken += wake(&ctx.mm, uaddr2, timeout as u32, FUTEX_BITSET_MATCH_ANY);
+            }
+            Ok(woken)
+        }
         _ => sys_err!(ENOSYS, "futex operation not implemented"),
+    }
+}
+
+/// The most robust-list entries walked at exit (`ROBUST_LIST_LIMIT`), so a
+/// circular list cannot hold the exit up.
+const ROBUST_LIST_LIMIT: usize = 2048;
+const FUTEX_WAITERS: u32 = 0x8000_0000;
+const FUTEX_OWNER_DIED: u32 = 0x4000_0000;
+const FUTEX_TID_MASK: u32 = 0x3fff_ffff;
+
+/// Walks the robust futex list of a thread that ends (`set_robust_list`;
+/// kernel/futex/core.c `exit_robust_list`): every lock still held by `tid`
+/// gets FUTEX_OWNER_DIED (keeping FUTEX_WAITERS) and one waiter is woken,
+/// so a `PTHREAD_MUTEX_ROBUST` mutex returns EOWNERDEAD to the next
+/// locker. Faults end the walk quietly, as in the kernel.
+pub fn exit_robust_list(mm: &Mm, head: u64, tid: i32) {
+    let space = &mm.space;
+    let read_u64 = |a: u64| -> Option<u64> {
+        let mut b = [0u8; 8];
+        space.read(a, &mut b).ok().map(|()| u64::from_ne_bytes(b))
+    };
+    // struct robust_list_head { list.next, long futex_offset, list_op_pending }
+    let (Some(first), Some(offset), Some(pending)) =
+        (read_u64(head), read_u64(head + 8), read_u64(head + 16))
+    else {
+        return;
+    };
+    let offset = offset as i64;
+    // Bit 0 of an entry pointer marks a PI futex.
+    let split = |p: u64| (p & !1, p & 1 != 0);
+    let (pending, pending_pi) = split(pending);
+    let (mut entry, mut pi) = split(first);
+    for _ in 0..ROBUST_LIST_LIMIT {
+        if entry == head {
+            break;
+        }
+        // Read the next pointer first: the lock may be freed once released.
+        let next = read_u64(entry);
+        if entry != pending {
+            futex_death(mm, entry.wrapping_add_signed(offset), tid, pi, false);
+        }
+        let Some(n) = next else { break };
+        (entry, pi) = split(n);
+    }
+    if pending != 0 {
+        futex_death(
+            mm,
+            pending.wrapping_add_signed(offset),
+            tid,
+            pending_pi,
+            true,
+        );
+    }
+}
+
+/// `handle_futex_death`: marks one lock word of a dead owner.
+fn futex_death(mm: &Mm, uaddr: u64, tid: i32, pi: bool, pending_op: bool) {
+    if !uaddr.is_multiple_of(4) {
+        return;
+    }
+    let mut b = [0u8; 4];
+    if mm.space.read(uaddr, &mut b).is_err() {
+        return;
+    }
+    let uval = u32::from_ne_bytes(b);
+    // A lock op that was in flight when the owner died and had already
+    // released the word: wake one waiter so it is not stranded.
+    if pending_op && !pi && uval == 0 {
+        futex_wake(mm, uaddr, 1);
+        return;
+    }
+    if uval & FUTEX_TID_MASK != tid as u32 {
+        return;
+    }
+    let owned = |v: u32| v & FUTEX_TID_MASK == tid as u32;
+    let Ok(old) = mm.space.update_u32(uaddr, |v| {
+        if owned(v) {
+            (v & FUTEX_WAITERS) | FUTEX_OWNER_DIED
+        } else {
+            v
+        }
+    }) else {
+        return;
+    };
+    if owned(old) && !pi && old & FUTEX_WAITERS != 0 {
+        futex_wake(mm, uaddr, 1);
+    }
+}
+
+/// FUTEX_WAKE_OP's encoded operation (futex(2); kernel/futex/waitwake.c
+/// `futex_atomic_op_inuser`): `op:4 cmp:4 oparg:12 cmparg:12`, the two
+/// arguments sign-extended 12-bit values; FUTEX_OP_OPARG_SHIFT (op bit 3)
+/// makes the argument `1 << oparg`.
+#[derive(Clone, Copy, Debug)]
+struct WakeOp {
+    op: u32,
+    cmp: u32,
+    oparg: u32,
+    cmparg: i32,
+}
+
+impl WakeOp {
+    fn decode(v: u32) -> SysResult<WakeOp> {
+        let sext12 = |x: u32| ((x << 20) as i32) >> 20;
+        let mut op = v >> 28;
+        let cmp = (v >> 24) & 0xf;
+        let mut oparg = sext12((v >> 12) & 0xfff) as u32;
+        if op & 8 != 0 {
+            op &= 7;
+            // The kernel warns once and masks a shift of 32 or more.
+            oparg = 1u32 << (oparg & 31);
+        }
+        if op > 4 || cmp > 5 {
+            return sys_err!(ENOSYS, "unknown FUTEX_WAKE_OP operation");
+        }
+        Ok(WakeOp {
+            op,
+            cmp,
+            oparg,
+            cmparg: sext12(v & 0xfff),
+        })
+    }
+
+    /// FUTEX_OP_SET, ADD, OR, ANDN, XOR.
+    fn apply(self, old: u32) -> u32 {
+        match self.op {
+            0 => self.oparg,
+            1 => old.wrapping_add(self.oparg),
+            2 => old | self.oparg,
+            3 => old & !self.oparg,
+            _ => old ^ self.oparg,
+        }
+    }
+
+    /// FUTEX_OP_CMP_EQ, NE, LT, LE, GT, GE on the old value (signed).
+    fn test(self, old: u32) -> bool {
+        let (a, b) = (old as i32, self.cmparg);
+        match self.cmp {
+            0 => a == b,
+            1 => a != b,
+            2 => a < b,
+            3 => a <= b,
+            4 => a > b,
+            _ => a >= b,
+        }
+    }
+}
+
+#[cfg(test)]
+mod wake_op_tests {
+    use super::WakeOp;
+
+    /// FUTEX_OP(op, oparg, cmp, cmparg) as linux/futex.h builds it.
+    fn enc(op: u32, oparg: u32, cmp: u32, cmparg: u32) -> u32 {
+        ((op & 0xf) << 28) | ((cmp & 0xf) << 24) | ((oparg & 0xfff) << 12) | (cmparg & 0xfff)
+    }
+
+    #[test]
+    fn decode_apply_test() {
+        // glibc's old condvar: FUTEX_OP(FUTEX_OP_SET, 0, FUTEX_OP_CMP_GT, 1).
+        let op = WakeOp::decode(enc(0, 0, 4, 1)).expect("valid");
+        assert_eq!(op.apply(5), 0);
+        assert!(op.test(2) && !op.test(1));
+        let add = WakeOp::decode(enc(1, 0xfff, 0, 0)).expect("valid");
+        assert_eq!(add.apply(10), 9, "oparg -1 sign-extended");
+        let shl = WakeOp::decode(enc(8 | 2, 4, 1, 0)).expect("valid");
+        assert_eq!(shl.apply(1), 0b10001);
+        let andn = WakeOp::decode(enc(3, 1, 5, 0xfff)).expect("valid");
+        assert_eq!(andn.apply(3), 2);
+        assert!(andn.test(u32::MAX), "-1 >= -1");
+        assert!(WakeOp::decode(enc(5, 0, 0, 0)).is_err());
     }
 }

@@ -34,7 +34,7 @@ mod sigwait;
 mod time;
 mod wait;
 
-pub use futex::futex_wake;
+pub use futex::{exit_robust_list, futex_wake};
 
 pub use context::{Outcome, SyscallContext};
 pub use table::{Entry, Status, Table};
@@ -47,7 +47,7 @@ use table::Status::{Full, Partial};
 /// Every implemented syscall: (number, handler, status).
 const ROWS: &[(usize, table::Handler, Status)] = &[
     // process identity and lifetime (process.rs)
-    (nr::EXIT, process::exit, Partial("ends the thread (and with the last, the process); robust futex lists are not walked")),
+    (nr::EXIT, process::exit, Full),
     (nr::EXIT_GROUP, process::exit_group, Full),
     (nr::GETPID, process::getpid, Full),
     (nr::GETTID, process::gettid, Full),
@@ -57,7 +57,7 @@ const ROWS: &[(usize, table::Handler, Status)] = &[
     (nr::GETGID, process::getgid, Full),
     (nr::GETEGID, process::getegid, Full),
     (nr::SET_TID_ADDRESS, process::set_tid_address, Full),
-    (nr::SET_ROBUST_LIST, process::set_robust_list, Partial("list kept; not walked at thread exit (owner-died futexes stay locked)")),
+    (nr::SET_ROBUST_LIST, process::set_robust_list, Partial("walked when the thread exits (owner-died marking and a wake); not at execve")),
     (nr::GET_ROBUST_LIST, process::get_robust_list, Partial("own thread only")),
     (nr::ARCH_PRCTL, process::arch_prctl, Partial("ARCH_SET_FS/GET_FS/SET_GS/GET_GS/GET_CPUID; ARCH_SET_CPUID and AMX permissions are EINVAL/ENODEV")),
     (nr::PRLIMIT64, process::prlimit64, Partial("own process only (pid 0 or self); limits are kept, only RLIMIT_NOFILE and RLIMIT_STACK act")),
@@ -162,7 +162,7 @@ const ROWS: &[(usize, table::Handler, Status)] = &[
     (nr::ALARM, itimer::alarm, Full),
     (nr::SETITIMER, itimer::setitimer, Partial("ITIMER_REAL only; ITIMER_VIRTUAL and ITIMER_PROF are EINVAL")),
     (nr::GETITIMER, itimer::getitimer, Partial("as setitimer")),
-    (nr::FUTEX, futex::futex, Partial("WAIT, WAKE, REQUEUE, CMP_REQUEUE and the BITSET forms; no PI or WAKE_OP")),
+    (nr::FUTEX, futex::futex, Partial("WAIT, WAKE, REQUEUE, CMP_REQUEUE, WAKE_OP and the BITSET forms; the PI operations are ENOSYS")),
     // time (time.rs)
     (nr::CLOCK_GETTIME, time::clock_gettime, Full),
     (nr::CLOCK_GETRES, time::clock_getres, Full),
