@@ -270,28 +270,25 @@ static void orphan_tests(void)
 	CHECK(got == 3, "the orphaned stopped group gets SIGHUP and SIGCONT");
 }
 
+static void sections(void)
+{
+	if (section("stop"))
+		stop_tests();
+	if (section("sigchld"))
+		sigchld_tests();
+	if (section("waitid"))
+		waitid_tests();
+	if (section("sleep"))
+		sleep_tests();
+	if (section("orphan"))
+		orphan_tests();
+}
+
 int main(int argc, char **argv)
 {
 	guest_init("jobctl_c");
 	proc_alarm(20);
 	if (select_section(argc, argv, SECTIONS))
 		return 2;
-	pid_t pid = xfork();
-	if (pid == 0) {
-		CHECK(setsid() == getpid(), "setsid() in a child: a new session");
-		if (section("stop"))
-			stop_tests();
-		if (section("sigchld"))
-			sigchld_tests();
-		if (section("waitid"))
-			waitid_tests();
-		if (section("sleep"))
-			sleep_tests();
-		if (section("orphan"))
-			orphan_tests();
-		child_exit(guest_done());
-	}
-	int st = wait_status(pid);
-	CHECK(exited_with(st, 0), "the session child's checks all passed");
-	return guest_failures ? 1 : 0;
+	return in_new_session(sections);
 }

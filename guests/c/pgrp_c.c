@@ -319,32 +319,25 @@ static void kill_tests(void)
 	CHECK(exited_with(wait_status(pid), 8), "the child lives on and exits 8");
 }
 
+static void sections(void)
+{
+	if (section("ids"))
+		ids();
+	if (section("setsid"))
+		setsid_tests();
+	if (section("setpgid"))
+		setpgid_tests();
+	if (section("killpg"))
+		killpg_tests();
+	if (section("kill"))
+		kill_tests();
+}
+
 int main(int argc, char **argv)
 {
 	guest_init("pgrp_c");
 	proc_alarm(20);
 	if (select_section(argc, argv, SECTIONS))
 		return 2;
-	/* Everything runs in a child that starts a session of its own: its
-	 * group and session ids are then its pid (natively, the ids we start
-	 * with may be 0, when their leader is outside our pid namespace), and
-	 * any group it signals is inside that session. */
-	pid_t pid = xfork();
-	if (pid == 0) {
-		CHECK(setsid() == getpid(), "setsid() in a child: a new session");
-		if (section("ids"))
-			ids();
-		if (section("setsid"))
-			setsid_tests();
-		if (section("setpgid"))
-			setpgid_tests();
-		if (section("killpg"))
-			killpg_tests();
-		if (section("kill"))
-			kill_tests();
-		child_exit(guest_done());
-	}
-	int st = wait_status(pid);
-	CHECK(exited_with(st, 0), "the session child's checks all passed");
-	return guest_failures ? 1 : 0;
+	return in_new_session(sections);
 }

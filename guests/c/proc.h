@@ -197,6 +197,23 @@ static inline int select_section(int argc, char **argv, const char *const *names
 	return 1;
 }
 
+/* Runs `body` in a child that starts a session of its own: its group and
+ * session ids are then its pid (natively, the ids a guest starts with may
+ * be 0, when their leader is outside its pid namespace), and any group it
+ * signals is inside that session. Returns the guest's exit status. */
+static inline int in_new_session(void (*body)(void))
+{
+	pid_t pid = xfork();
+	if (pid == 0) {
+		CHECK(setsid() == getpid(), "setsid() in a child: a new session");
+		body();
+		child_exit(guest_done());
+	}
+	int st = wait_status(pid);
+	CHECK(exited_with(st, 0), "the session child's checks all passed");
+	return guest_failures ? 1 : 0;
+}
+
 /* Forks a child that forks a grandchild; both wait until the write end
  * returned in *release is closed, then exit (the child 0 if the grandchild
  * exited 0). Returns the grandchild's pid; *mid is the child's. */
