@@ -21,6 +21,7 @@ const COVERED: &[&str] = &[
     "thread_c",
     "thread_exit_c",
     "thread_robust_c",
+    "thread_signal_c",
     "pipe_c",
     "forkbomb_c",
     "sched_c",

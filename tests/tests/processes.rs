@@ -112,6 +112,11 @@ tests! {
 }
 
 tests! {
+    thread_signal_c_natively;
+    thread_signal_c: "thread_signal_c" [];
+}
+
+tests! {
     thread_exit_c_natively;
     thread_exit_c: "thread_exit_c" [];
     thread_exit_c_exit: "thread_exit_c" ["exit"];
