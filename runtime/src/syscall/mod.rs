@@ -151,7 +151,8 @@ const ROWS: &[(usize, table::Handler, Status)] = &[
     (nr::TIME, time::time, Full),
     (nr::NANOSLEEP, time::nanosleep, Partial("interrupted (EINTR) by a kick; restart_syscall arrives with signal delivery")),
     (nr::CLOCK_NANOSLEEP, time::clock_nanosleep, Partial("as nanosleep")),
-    (nr::GETRUSAGE, time::getrusage, Partial("RUSAGE_SELF/THREAD from the stub's host accounting; RUSAGE_CHILDREN is zero (children's times are not collected)")),
+    (nr::GETRUSAGE, time::getrusage, Partial("RUSAGE_SELF/THREAD: CPU times umk's scheduler charged, switch counts (of live threads), the stub's peak RSS and faults; RUSAGE_CHILDREN is zero (children's times are not collected)")),
+    (nr::TIMES, time::times, Partial("user and system time from umk's scheduler; tms_cutime and tms_cstime are zero (children's times are not collected)")),
     // system information (info.rs)
     (nr::UNAME, info::uname, Full),
     (nr::SYSINFO, info::sysinfo, Partial("host memory and load figures; procs counts guest threads")),
