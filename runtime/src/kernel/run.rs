@@ -75,6 +75,9 @@ fn drive(
         }
         let trap = guest.run();
         thread.leave_guest();
+        // Preempted while the guest ran: wait for the vCPU before handling
+        // the trap.
+        let _ = kernel.sched.trapped(tid);
         let trap = match trap {
             Ok(t) => t,
             Err(e) => {

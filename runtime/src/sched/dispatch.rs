@@ -44,6 +44,23 @@
 //! is a non-blocking signal; the observer queues a trace line): they must
 //! not call back into the dispatcher.
 //!
+//! ## Preempting a guest
+//!
+//! A holder whose guest is running (between [`Dispatcher::entering`] and
+//! [`Dispatcher::trapped`], which the run loop calls around every resume)
+//! loses its vCPU at once when it is preempted by another thread (a
+//! wake-up, the slice timer): the dispatcher charges it, picks the next
+//! task and wakes that task's kernel thread, and the kick stops the old
+//! guest. Waiting for the old holder's kernel thread to notice its trap
+//! first would put one more host wake-up (and, on a loaded host, its
+//! scheduling delay) into every preemption, e.g. an RT task's wake-up
+//! latency. The old guest runs on only until the kick's signal reaches its
+//! stub thread (at once if it is on a host CPU, before any more guest code
+//! otherwise); its kernel thread then waits in `trapped` for its next turn
+//! before it handles the trap, so syscalls are still only handled with a
+//! vCPU held. A holder that is in a syscall is only kicked and switches in
+//! its next `acquire`.
+//!
 //! ## Time and the timer
 //!
 //! `now` is nanoseconds since the dispatcher was created
@@ -102,10 +119,13 @@
 //!
 //! ## Costs
 //!
-//! `acquire` by the holder with nothing pending (the common case, once per
-//! guest resume) is one uncontended lock. One lock for all vCPUs is simple
-//! and right for tens of vCPUs; per-vCPU locks (as Linux has) would be the
-//! next step.
+//! A guest resume by the holder with nothing pending (the common case, once
+//! per syscall) is three uncontended locks: `trapped` (after the previous
+//! trap), `acquire` and `entering`, each a hash lookup; the host clocks
+//! are read only when a thread starts holding a vCPU and when its slice
+//! ends (about 1.5 µs each time). One lock for all vCPUs is simple and
+//! right for tens of vCPUs; per-vCPU locks (as Linux has) would be the next
+//! step.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -234,6 +254,9 @@ struct Holder {
     since: Nanos,
     thread: ThreadId,
     kicked: bool,
+    /// Its guest runs (between [`Dispatcher::entering`] and
+    /// [`Dispatcher::trapped`]).
+    in_guest: bool,
     /// When its run time was last charged.
     synced: Nanos,
     /// Its host clocks then, once its guest has been resumed.
@@ -247,6 +270,7 @@ impl Holder {
             since: now,
             thread,
             kicked: false,
+            in_guest: false,
             synced: now,
             base: None,
         }
@@ -479,9 +503,27 @@ impl Dispatcher {
     /// calling it with a reschedule pending is preempted here (and waits
     /// for its next turn), so after a kick it is enough to call `acquire`.
     pub fn acquire(&self, id: TaskId) -> Option<CpuId> {
+        self.acquire_after(id, false)
+    }
+
+    /// `id`'s guest stopped (a trap): if its vCPU was handed over while
+    /// the guest ran, wait for the next turn, so that the trap is handled
+    /// with a vCPU held; otherwise like [`Self::acquire`] by the holder.
+    pub fn trapped(&self, id: TaskId) -> Option<CpuId> {
+        self.acquire_after(id, true)
+    }
+
+    fn acquire_after(&self, id: TaskId, trapped: bool) -> Option<CpuId> {
         let inner = &*self.inner;
         let me = std::thread::current().id();
         let mut st = inner.state.lock();
+        if trapped {
+            for v in st.cpus.iter_mut() {
+                if let Some(h) = v.holder.as_mut().filter(|h| h.id == id) {
+                    h.in_guest = false;
+                }
+            }
+        }
         loop {
             if st.shutdown {
                 return None;
@@ -746,7 +788,8 @@ impl Dispatcher {
 
     /// The holder `id` is about to resume its guest, which runs on the host
     /// threads `host`. Returns true if it must not: a reschedule is pending
-    /// (call [`Self::acquire`] again). Call it once the guest is marked as
+    /// or it lost its vCPU (call [`Self::acquire`] again). Call
+    /// [`Self::trapped`] when the guest stops. Call it once the guest is marked as
     /// running (so that a later kick reaches it): a preemption requested
     /// between `acquire` and that point found no guest to stop and would
     /// otherwise wait for the guest's next trap.
@@ -757,16 +800,13 @@ impl Dispatcher {
         let now = self.inner.now();
         let mut st = self.inner.state.lock();
         let Some(info) = st.sched.task_info(key(id)) else {
-            return false;
+            return true;
         };
         let TaskState::Running(c) = info.state else {
-            return false;
-        };
-        if st.sched.need_resched(c) {
             return true;
-        }
-        if st.cpus[c].holder.as_ref().is_none_or(|h| h.id != id) {
-            return false;
+        };
+        if st.sched.need_resched(c) || st.cpus[c].holder.as_ref().is_none_or(|h| h.id != id) {
+            return true;
         }
         let moved = st.tasks.get(&id).is_some_and(|e| e.clock.ids != host);
         if moved {
@@ -801,6 +841,7 @@ impl Dispatcher {
             h.base = Some(e.clock.sample());
             h.synced = now;
         }
+        h.in_guest = true;
         if e.rt_slack != rt {
             // An RT task's sleeps get no timer slack (hrtimer_nanosleep():
             // `rt_task(current)` sleeps with slack 0); umk's sleeps are its
@@ -1056,12 +1097,12 @@ impl Inner {
                     Some(h) if h.kicked => continue,
                     Some(h) => {
                         h.kicked = true;
-                        Some((h.id, h.thread == me))
+                        Some((h.id, h.thread == me, h.in_guest))
                     }
                     None => None,
                 };
                 match target {
-                    Some((id, own)) => {
+                    Some((id, own, in_guest)) => {
                         Self::emit(
                             st,
                             SchedEvent::Preempt {
@@ -1070,9 +1111,23 @@ impl Inner {
                                 task: id,
                             },
                         );
-                        if !own {
-                            (self.kick)(id);
+                        if own {
+                            continue; // it passes through `acquire` first
                         }
+                        if in_guest {
+                            // Hand the vCPU over now (see "Preempting a
+                            // guest"); the kick stops the old guest.
+                            Self::sync(st, c, now);
+                            self.pick(st, c, now);
+                            if st.cpus[c].curr == Some(id) {
+                                if let Some(h) = st.cpus[c].holder.as_mut() {
+                                    h.kicked = false;
+                                }
+                                continue;
+                            }
+                            self.release(st, c, id, now);
+                        }
+                        (self.kick)(id);
                     }
                     None => self.pick(st, c, now),
                 }
