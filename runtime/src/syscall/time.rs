@@ -118,9 +118,8 @@ fn timespec_of(ns: u64) -> Timespec {
     }
 }
 
-/// The host clock that answers guest clock `id` for the calling thread.
-/// include/linux/posix-timers.h: a CPU clock id is `(~pid << 3) | type`,
-/// type 2 = sched clock, bit 2 = per thread.
+/// The host clock that answers guest clock `id` (not a CPU clock: those
+/// are [`cpu_clock`]'s).
 fn host_clock(id: i32) -> SysResult<libc::clockid_t> {
     match id {
         CLOCK_REALTIME
