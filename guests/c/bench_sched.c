@@ -4,17 +4,23 @@
  * use), so they compete for it.
  *
  * Usage: bench_sched [-n ITERATIONS] [-t MAX_MS] [TEST...]
- * Tests: fairness yield_pingpong rt_latency (default: all).
+ * Tests: fairness yield_pingpong yield_threads rt_latency (default: all).
  * Each prints `metric value unit` lines on stdout:
  *
- *   fair_nice0_nice5_ratio  two forked busy loops, nice 0 and nice 5, share
- *                           the CPU for MAX_MS ms (default 500); the ratio of
- *                           their CPU times (Linux CFS/EEVDF weights give
- *                           1024/335 = 3.06)
+ *   fair_nice0_nice5_ratio, fair_nice0_nice10_ratio
+ *                           three forked busy loops, nice 0, 5 and 10, start
+ *                           together and share the CPU for MAX_MS ms (default
+ *                           2000); the ratios of the CPU time each measured
+ *                           on its own process clock (the weights give
+ *                           1024/335 = 3.06 and 1024/110 = 9.31)
+ *   fair_error_pct          the larger deviation of those two ratios from
+ *                           the weight ratios, in percent
  *   yield_pingpong_us       two processes pass a turn through shared memory,
  *                           each calling sched_yield() until it is theirs;
  *                           per round trip (default 200000 round trips or
  *                           MAX_MS, default 1000)
+ *   yield_thread_pingpong_us
+ *                           the same between two threads of one process
  *   rt_wakeup_p50_us, rt_wakeup_p99_us, rt_wakeup_max_us
  *                           like cyclictest: a SCHED_FIFO (priority 80)
  *                           process sleeps to an absolute deadline every 1 ms
@@ -25,6 +31,8 @@
  */
 #define _GNU_SOURCE
 #include <errno.h>
+#include <math.h>
+#include <pthread.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -82,12 +90,6 @@ static int wait_ok(pid_t pid, struct rusage *ru)
     return 0;
 }
 
-static double cpu_seconds(const struct rusage *ru)
-{
-    return (double)ru->ru_utime.tv_sec + (double)ru->ru_utime.tv_usec / 1e6 +
-           (double)ru->ru_stime.tv_sec + (double)ru->ru_stime.tv_usec / 1e6;
-}
-
 static pid_t spawn_busy(int nice_value, long long until_ns)
 {
     pid_t pid = fork();
@@ -105,25 +107,81 @@ static pid_t spawn_busy(int nice_value, long long until_ns)
     _exit(0);
 }
 
+static double cpu_clock_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* What the fairness children share: the end of the run and their CPU
+ * times (each measured on its own process clock, which works where wait4
+ * does not report children's rusage). */
+struct fair_shared {
+    volatile long long until;
+    volatile double cpu[3];
+};
+
 static int fairness(const struct opts *o)
 {
-    long long until = now_ns() + pick(o->t_ms, 500) * 1000000LL;
-    pid_t a = spawn_busy(0, until);
-    pid_t b = a > 0 ? spawn_busy(5, until) : -1;
-    if (a < 0 || b < 0) {
-        perror("fork");
+    static const int nices[3] = {0, 5, 10};
+    /* sched_prio_to_weight[] (kernel/sched/core.c) for nice 0, 5, 10. */
+    static const double weights[3] = {1024, 335, 110};
+    struct fair_shared *fs = mmap(NULL, sizeof(*fs), PROT_READ | PROT_WRITE,
+                                  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    int go[2];
+    if (fs == MAP_FAILED || pipe(go)) {
+        perror("fairness: mmap/pipe");
         return -1;
     }
-    struct rusage ra, rb;
-    int bad = wait_ok(a, &ra);
-    bad |= wait_ok(b, &rb);
+    pid_t kids[3];
+    for (int k = 0; k < 3; k++) {
+        kids[k] = fork();
+        if (kids[k] < 0) {
+            perror("fork");
+            return -1;
+        }
+        if (kids[k] == 0) {
+            errno = 0;
+            if (setpriority(PRIO_PROCESS, 0, nices[k]) && errno)
+                _exit(1);
+            char c;
+            if (read(go[0], &c, 1) != 1)
+                _exit(1);
+            /* Busy until the common end; count only the CPU time of the
+             * run itself. */
+            double c0 = cpu_clock_s();
+            volatile unsigned long spin = 0;
+            while (now_ns() < fs->until)
+                for (int i = 0; i < 10000; i++)
+                    spin++;
+            fs->cpu[k] = cpu_clock_s() - c0;
+            _exit(0);
+        }
+    }
+    fs->until = now_ns() + pick(o->t_ms, 2000) * 1000000LL;
+    if (write(go[1], "ggg", 3) != 3) {
+        perror("fairness: write");
+        return -1;
+    }
+    int bad = 0;
+    for (int k = 0; k < 3; k++)
+        bad |= wait_ok(kids[k], NULL);
+    close(go[0]);
+    close(go[1]);
+    double cpu[3] = {fs->cpu[0], fs->cpu[1], fs->cpu[2]};
+    munmap(fs, sizeof(*fs));
     if (bad)
         return -1;
-    if (cpu_seconds(&rb) <= 0) {
-        fprintf(stderr, "bench_sched: the nice-5 child got no CPU time\n");
+    if (cpu[1] <= 0 || cpu[2] <= 0) {
+        fprintf(stderr, "bench_sched: a niced child got no CPU time\n");
         return -1;
     }
-    report("fair_nice0_nice5_ratio", cpu_seconds(&ra) / cpu_seconds(&rb), "x");
+    double r5 = cpu[0] / cpu[1], r10 = cpu[0] / cpu[2];
+    double e5 = fabs(r5 / (weights[0] / weights[1]) - 1), e10 = fabs(r10 / (weights[0] / weights[2]) - 1);
+    report("fair_nice0_nice5_ratio", r5, "x");
+    report("fair_nice0_nice10_ratio", r10, "x");
+    report("fair_error_pct", 100 * (e5 > e10 ? e5 : e10), "%");
     return 0;
 }
 
@@ -174,6 +232,48 @@ static int yield_pingpong(const struct opts *o)
         return -1;
     munmap(ys, sizeof(*ys));
     report("yield_pingpong_us", ns / 1000.0, "us");
+    return 0;
+}
+
+/* The same between two threads. */
+static struct yield_shared yt;
+
+static void *yield_partner(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        while (yt.turn != 1)
+            sched_yield();
+        if (yt.stop)
+            return NULL;
+        yt.turn = 0;
+    }
+}
+
+static int op_yield_thread_round_trip(void *ctx)
+{
+    (void)ctx;
+    yt.turn = 1;
+    while (yt.turn != 0)
+        sched_yield();
+    return 0;
+}
+
+static int yield_threads(const struct opts *o)
+{
+    yt.turn = 0;
+    yt.stop = 0;
+    pthread_t t;
+    int e = pthread_create(&t, NULL, yield_partner, NULL);
+    if (e) {
+        fprintf(stderr, "bench_sched: pthread_create: %s\n", strerror(e));
+        return -1;
+    }
+    double ns = measure(op_yield_thread_round_trip, NULL, pick(o->n, 200000), pick(o->t_ms, 1000), 64);
+    yt.stop = 1;
+    yt.turn = 1;
+    pthread_join(t, NULL);
+    report("yield_thread_pingpong_us", ns / 1000.0, "us");
     return 0;
 }
 
@@ -247,6 +347,8 @@ static int test(const char *name, const struct opts *o)
         return fairness(o);
     if (!strcmp(name, "yield_pingpong"))
         return yield_pingpong(o);
+    if (!strcmp(name, "yield_threads"))
+        return yield_threads(o);
     if (!strcmp(name, "rt_latency"))
         return rt_latency(o);
     fprintf(stderr, "bench_sched: unknown test %s\n", name);
@@ -255,7 +357,7 @@ static int test(const char *name, const struct opts *o)
 
 int main(int argc, char **argv)
 {
-    static char *all[] = {"fairness", "yield_pingpong", "rt_latency"};
+    static char *all[] = {"fairness", "yield_pingpong", "yield_threads", "rt_latency"};
     struct opts o;
     if (parse_opts(argc, argv, &o))
         return 2;

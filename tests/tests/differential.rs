@@ -29,6 +29,7 @@ const COVERED: &[&str] = &[
     "sched_fifo_thread_c",
     "sched_yield_thread_c",
     "sched_nice_c",
+    "sched_cputime_thread_c",
     // Signal delivery: tests/tests/signals.rs.
     "signal_c",
     "sigfault_c",

@@ -2,8 +2,9 @@
 //! `taskset -c 0` and under `umk run --cpus 1` must print the same (the
 //! guests print verdicts, not measurements).
 //!
-//! These guests create threads or fork; they run under umk now, and the
-//! ones umk does not pass yet are ignored with what they still need. Run them with `cargo test -p umk-tests --test sched -- --ignored`.
+//! These guests create threads or fork. CPU shares and CPU clocks are what
+//! umk's scheduler charged: the host CPU time of the guest's stub thread
+//! and of its kernel thread (see `sched::dispatch`, "Accounting").
 
 use umk_tests::{assert_same, guest, Cmd, Output, DEFAULT_ENV};
 
@@ -34,14 +35,12 @@ fn same_on_one_cpu(name: &str) {
 /// A SCHED_FIFO thread created by a CFS thread runs to completion before
 /// its creator continues.
 #[test]
-#[ignore = "passes 2 runs in 3: the creator can still run a moment after the FIFO thread's wake-up"]
 fn fifo_thread_runs_before_its_creator() {
     same_on_one_cpu("sched_fifo_thread_c");
 }
 
 /// Two SCHED_FIFO threads of equal priority alternate on sched_yield.
 #[test]
-#[ignore = "sched_yield between FIFO threads does not hand the vCPU over yet"]
 fn fifo_threads_alternate_on_yield() {
     same_on_one_cpu("sched_yield_thread_c");
 }
@@ -49,9 +48,15 @@ fn fifo_threads_alternate_on_yield() {
 /// Busy processes at nice 0 and nice 5 share one CPU about 3.06 : 1
 /// (the guest checks 2.0..4.5).
 #[test]
-#[ignore = "CPU shares of busy processes are not weighted yet: wall-time charging, see the issue notes"]
 fn nice_weights_share_one_cpu() {
     same_on_one_cpu("sched_nice_c");
+}
+
+/// CPU clocks, getrusage and times agree with each other and with what the
+/// process did (busy, sleeping, a busy thread that exits).
+#[test]
+fn cpu_time_accounting() {
+    same_on_one_cpu("sched_cputime_thread_c");
 }
 
 /// `--cpus N` is what the guest sees as online CPUs and its affinity.

@@ -117,8 +117,23 @@ fn drive_as(
         if !thread.enter_guest() {
             continue;
         }
+        // A preemption kick sent after `acquire` returned found no guest to
+        // stop: look once more now that a kick would reach it. This also
+        // names the host threads whose CPU time the scheduler charges.
+        let host = crate::sched::dispatch::HostIds {
+            tgid: thread.process.pid,
+            stub_pid: guest.stub().map_or(0, |s| s.pid()),
+            host_tid: guest.host_tid(),
+        };
+        if kernel.sched.entering(tid, host) {
+            thread.leave_guest();
+            continue;
+        }
         let trap = guest.run();
         thread.leave_guest();
+        // Preempted while the guest ran: wait for the vCPU before handling
+        // the trap.
+        let _ = kernel.sched.trapped(tid);
         let trap = match trap {
             Ok(t) => t,
             Err(e) => {

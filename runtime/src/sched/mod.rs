@@ -266,6 +266,9 @@ pub struct Scheduler {
     /// Round-robin start for placing new tasks.
     fresh_rotor: CpuId,
     stats: SchedStats,
+    /// Run time is reported by [`Scheduler::account`] instead of being the
+    /// wall time between calls.
+    measured_exec: bool,
 }
 
 impl Scheduler {
@@ -286,6 +289,7 @@ impl Scheduler {
             rt_queued_total: 0,
             fresh_rotor: cpus - 1,
             stats: SchedStats::default(),
+            measured_exec: false,
         })
     }
 
@@ -297,6 +301,41 @@ impl Scheduler {
     /// The tunables.
     pub fn config(&self) -> &SchedConfig {
         &self.cfg
+    }
+
+    /// Charge run time as the dispatcher measures it instead of the wall
+    /// time between calls. On the host the vCPU a guest thread holds is not
+    /// a CPU: the host also runs other work, so the thread can hold its vCPU
+    /// without running. With this set, calls only advance the clock; each
+    /// running task's CPU time is reported with [`Self::account`] (at least
+    /// before its vCPU reschedules and at its slice deadline), like the
+    /// kernel's `rq->clock_task`, which leaves out what the hypervisor stole
+    /// (`update_rq_clock_task()`, `CONFIG_PARAVIRT_TIME_ACCOUNTING`).
+    /// Slice deadlines then assume the task runs from its last report on.
+    pub fn set_measured_exec(&mut self, on: bool) {
+        self.measured_exec = on;
+    }
+
+    /// Whether run time is measured (see [`Self::set_measured_exec`]).
+    pub fn measured_exec(&self) -> bool {
+        self.measured_exec
+    }
+
+    /// With measured run time: `cpu`'s running task ran `exec` nanoseconds
+    /// since its last report (or since it was picked), ending at `now`.
+    /// Charges it (`update_curr()`) and restarts the slice-deadline clock at
+    /// `now`. Without measured run time it is [`Self::tick`]'s accounting
+    /// (the wall time is charged) and `exec` is ignored.
+    ///
+    /// # Panics
+    /// If `cpu` is out of range.
+    pub fn account(&mut self, cpu: CpuId, now: Nanos, exec: Nanos) {
+        self.check_cpu(cpu);
+        let now = self.update(cpu, now);
+        if self.measured_exec {
+            self.charge(cpu, now, exec);
+            self.rqs[cpu].exec_start = now;
+        }
     }
 
     /// Number of known tasks.
@@ -385,6 +424,11 @@ impl Scheduler {
             t.vruntime = dst.place(t.vruntime, t.weight, t.fresh, &self.cfg);
         }
         let t = get_mut(&mut self.tasks, id);
+        // A woken RT task goes to the tail of its priority
+        // (`enqueue_task_rt()` without ENQUEUE_HEAD).
+        if class == Class::Rt {
+            t.requeue_tail = true;
+        }
         if !t.fresh && old_cpu != cpu {
             t.nr_migrations += 1;
             self.stats.nr_migrations += 1;
@@ -677,11 +721,14 @@ impl Scheduler {
 
     /// A task's total CPU time up to `now`, including the not yet accounted
     /// part of a running slice (`task_sched_runtime()`, for
-    /// `CLOCK_THREAD_CPUTIME_ID`).
+    /// `CLOCK_THREAD_CPUTIME_ID`). With measured run time only what was
+    /// reported: the dispatcher knows the rest.
     pub fn task_runtime(&self, id: TaskId, now: Nanos) -> Option<Nanos> {
         let t = self.tasks.get(&id)?;
         Some(match t.state {
-            TaskState::Running(c) => t.sum_exec + now.saturating_sub(self.rqs[c].exec_start),
+            TaskState::Running(c) if !self.measured_exec => {
+                t.sum_exec + now.saturating_sub(self.rqs[c].exec_start)
+            }
             _ => t.sum_exec,
         })
     }

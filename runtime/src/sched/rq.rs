@@ -114,15 +114,33 @@ impl Scheduler {
         }
     }
 
-    /// `update_curr()` for whatever class the running task is in, plus the
-    /// RT bandwidth period timer. Returns the (clamped) current time.
+    /// `update_rq_clock()` + `update_curr()` for whatever class the running
+    /// task is in, plus the RT bandwidth period timer. Returns the (clamped)
+    /// current time.
+    ///
+    /// With measured execution time ([`Scheduler::set_measured_exec`]) the
+    /// wall time since the last update is *not* charged: the dispatcher
+    /// reports what the task really ran with [`Scheduler::account`], and
+    /// this only advances the clock and the RT periods.
     pub(crate) fn update(&mut self, cpu: CpuId, now: Nanos) -> Nanos {
         let rq = &mut self.rqs[cpu];
         let now = now.max(rq.clock);
         rq.clock = now;
-        let from = rq.exec_start;
-        let delta = now.saturating_sub(from);
-        rq.exec_start = now;
+        if self.measured_exec {
+            self.charge(cpu, now, 0);
+        } else {
+            let delta = now.saturating_sub(rq.exec_start);
+            rq.exec_start = now;
+            self.charge(cpu, now, delta);
+        }
+        now
+    }
+
+    /// Charge `delta` of execution ending at `now` to `cpu`'s running task
+    /// (`sum_exec_runtime`, vruntime, RR slice, RT bandwidth) and roll RT
+    /// bandwidth periods over up to `now`.
+    pub(crate) fn charge(&mut self, cpu: CpuId, now: Nanos, delta: Nanos) {
+        let rq = &mut self.rqs[cpu];
         let mut curr_rt = false;
         if let Some(id) = rq.curr {
             let t = get_mut(&mut self.tasks, id);
@@ -141,6 +159,8 @@ impl Scheduler {
                 }
             }
         }
+        // The run time is taken to end at `now` (for the period it counts in).
+        let from = now.saturating_sub(delta);
         let change = rq.bw.account(from, now, curr_rt, &self.cfg);
         let rt_waiting = rq.rt.nr_queued > 0;
         if change.throttled {
@@ -152,7 +172,6 @@ impl Scheduler {
         if change.unthrottled && rt_waiting {
             self.resched(cpu);
         }
-        now
     }
 
     /// The running task's vruntime, if it is in `class`.

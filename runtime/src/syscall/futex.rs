@@ -41,6 +41,9 @@ enum Key {
 struct Waiter {
     bitset: u32,
     woken: AtomicBool,
+    /// The waiting thread and its scheduler, which the waker makes runnable.
+    tid: i32,
+    sched: Arc<crate::sched::Dispatcher>,
 }
 
 #[derive(Debug, Default)]
@@ -72,6 +75,11 @@ fn wake(mm: &Mm, addr: u64, n: u32, bitset: u32) -> u64 {
         list.retain(|w| {
             if woken < u64::from(n) && w.bitset & bitset != 0 {
                 w.woken.store(true, Ordering::SeqCst);
+                // The waker wakes it in the scheduler, under the queue lock
+                // (the waiter blocks and wakes itself under it too), so that
+                // a more urgent waiter preempts the waker before it returns
+                // to its guest, as try_to_wake_up() does.
+                w.sched.wake(w.tid);
                 woken += 1;
                 false
             } else {
@@ -128,6 +136,8 @@ fn wait(
     let me = Arc::new(Waiter {
         bitset,
         woken: AtomicBool::new(false),
+        tid: ctx.thread.tid,
+        sched: ctx.kernel.sched.clone(),
     });
     let mut map = q.map.lock();
     // Read under the queue lock: a waker must take it after our check.

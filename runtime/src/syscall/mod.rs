@@ -169,8 +169,9 @@ const ROWS: &[(usize, table::Handler, Status)] = &[
     (nr::GETTIMEOFDAY, time::gettimeofday, Full),
     (nr::TIME, time::time, Full),
     (nr::NANOSLEEP, time::nanosleep, Full),
-    (nr::CLOCK_NANOSLEEP, time::clock_nanosleep, Partial("CPU-time clocks sleep in wall time")),
-    (nr::GETRUSAGE, time::getrusage, Partial("RUSAGE_SELF/THREAD from the stub's host accounting; RUSAGE_CHILDREN is zero (children's times are not collected)")),
+    (nr::CLOCK_NANOSLEEP, time::clock_nanosleep, Partial("CPU-time clocks: see the sleep notes in time.rs")),
+    (nr::GETRUSAGE, time::getrusage, Partial("RUSAGE_SELF/THREAD: CPU times umk's scheduler charged, switch counts (of live threads), the stub's peak RSS and faults; RUSAGE_CHILDREN is zero (children's times are not collected)")),
+    (nr::TIMES, time::times, Partial("user and system time from umk's scheduler; tms_cutime and tms_cstime are zero (children's times are not collected)")),
     // system information (info.rs)
     (nr::UNAME, info::uname, Full),
     (nr::SYSINFO, info::sysinfo, Partial("host memory and load figures; procs counts guest threads")),

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
 
-use super::{Dispatcher, Kick, TaskAttr};
+use super::{Dispatcher, HostIds, Kick, TaskAttr};
 use crate::sched::{SchedConfig, SchedParams};
 
 fn noop() -> Kick {
@@ -378,4 +378,92 @@ fn timeline_and_events_are_recorded() {
             ..
         }
     )));
+}
+
+/// A holder running its guest (between `entering` and `trapped`) loses its
+/// vCPU at once to a more urgent task woken elsewhere, without passing
+/// through `acquire`; `trapped` then waits for its next turn. Its run time
+/// is its thread's CPU time, and a preempted `entering` says so.
+#[test]
+fn a_running_guest_is_preempted_at_once() {
+    let _serial = SERIAL.lock();
+    let (kick, kicks) = recording();
+    let d = dispatcher(1, kick);
+    d.add(1, None).expect("add");
+    assert_eq!(d.acquire(1), Some(0));
+    assert!(!d.entering(1, HostIds::default()), "nothing pending");
+    let t0 = Instant::now();
+    spin(Duration::from_millis(20));
+    let d2 = d.clone();
+    std::thread::spawn(move || {
+        d2.add(2, None).expect("add");
+        d2.block(2);
+        d2.set_attr(
+            2,
+            TaskAttr {
+                params: SchedParams::fifo(10),
+                reset_on_fork: false,
+            },
+        )
+        .expect("fifo");
+        d2.wake(2); // on another thread while 1 runs its guest
+    })
+    .join()
+    .expect("waker");
+    assert_eq!(*kicks.lock(), vec![1]);
+    assert_eq!(d.holders(), Vec::new(), "1 lost its vCPU at once");
+    let wall = u64::try_from(t0.elapsed().as_nanos()).expect("short");
+    let t1 = d.cpu_times(1).expect("task 1");
+    // Its thread's CPU time (no stub: no user time), which a busy host
+    // makes less than the wall time.
+    assert!(
+        t1.system >= 1_000_000 && t1.system <= wall && t1.user == 0,
+        "charged its thread's CPU time: {t1:?} in {wall} ns"
+    );
+    let d2 = d.clone();
+    let rt = std::thread::spawn(move || {
+        let cpu = d2.acquire(2);
+        spin(Duration::from_millis(5));
+        d2.exit(2);
+        cpu
+    });
+    // The "guest" of 1 traps: it waits until 2 is done.
+    assert_eq!(d.trapped(1), Some(0));
+    assert_eq!(rt.join().expect("rt thread"), Some(0));
+    assert_eq!(d.holders(), vec![(0, 1)]);
+    d.exit(1);
+    d.check().expect("invariants");
+}
+
+/// `entering` refuses to run a guest whose vCPU must reschedule (a kick
+/// sent before the guest was running reached nobody).
+#[test]
+fn entering_catches_a_pending_preemption() {
+    let _serial = SERIAL.lock();
+    let d = dispatcher(1, noop());
+    d.add(1, None).expect("add");
+    assert_eq!(d.acquire(1), Some(0));
+    d.add(2, None).expect("add");
+    d.block(2);
+    d.set_attr(
+        2,
+        TaskAttr {
+            params: SchedParams::fifo(10),
+            reset_on_fork: false,
+        },
+    )
+    .expect("fifo");
+    d.wake(2); // 1 holds but is not in its guest: only flagged
+    assert!(d.entering(1, HostIds::default()));
+    let d2 = d.clone();
+    let rt = std::thread::spawn(move || {
+        let cpu = d2.acquire(2);
+        d2.exit(2);
+        cpu
+    });
+    assert_eq!(d.acquire(1), Some(0));
+    assert_eq!(rt.join().expect("rt thread"), Some(0));
+    assert!(!d.entering(1, HostIds::default()));
+    d.exit(1);
+    d.check().expect("invariants");
 }

@@ -239,3 +239,33 @@ impl WakeNew for Scheduler {
         self.wake(id, now).unwrap().unwrap()
     }
 }
+
+/// With measured run time, only what `account` reports is charged: the
+/// wall time a task held its vCPU without running does not count, shares
+/// follow the reported time, and slice deadlines restart at each report.
+#[test]
+fn measured_exec_charges_only_reported_time() {
+    let mut s = sched(1, SchedConfig::default());
+    s.set_measured_exec(true);
+    spawn(&mut s, 1, SchedParams::normal(0), 0);
+    spawn(&mut s, 2, SchedParams::normal(0), 0);
+    let first = s.pick_next(0, 0).unwrap();
+    // 10 ms of wall time pass, but the task ran only 1 ms.
+    s.account(0, 10 * MS, MS);
+    assert_eq!(s.task_runtime(first, 10 * MS), Some(MS));
+    assert!(
+        !s.tick(0, 10 * MS).resched,
+        "1 ms is less than a 3 ms slice"
+    );
+    // Its slice deadline assumes it runs from the report on.
+    assert_eq!(s.slice_deadline(0), Some(12 * MS));
+    s.account(0, 13 * MS, 2 * MS);
+    assert!(s.tick(0, 13 * MS).resched, "3 ms ran: the slice is used up");
+    let second = s.pick_next(0, 13 * MS).unwrap();
+    assert_ne!(first, second);
+    // A report of nothing keeps the second task's vruntime behind.
+    s.account(0, 20 * MS, 0);
+    assert_eq!(s.task_runtime(second, 20 * MS), Some(0));
+    assert_eq!(s.task_info(first).unwrap().sum_exec_runtime, 3 * MS);
+    s.check_invariants().unwrap();
+}

@@ -258,3 +258,22 @@ fn policy_changes_move_between_classes() {
     assert!(s.need_resched(0));
     s.check_invariants().unwrap();
 }
+
+/// Woken RT tasks queue at the tail of their priority: the first woken runs
+/// first once the running one blocks, and a yield hands over to the next.
+#[test]
+fn woken_rt_tasks_queue_at_the_tail() {
+    let mut s = sched(1, no_throttle());
+    spawn(&mut s, 1, SchedParams::fifo(10), 0);
+    assert_eq!(s.pick_next(0, 0), Some(1));
+    spawn(&mut s, 2, SchedParams::fifo(10), MS);
+    spawn(&mut s, 3, SchedParams::fifo(10), 2 * MS);
+    assert!(!s.need_resched(0), "equal priority does not preempt");
+    s.block(1, 3 * MS).unwrap();
+    assert_eq!(s.pick_next(0, 3 * MS), Some(2));
+    s.yield_now(2, 4 * MS).unwrap();
+    assert_eq!(s.pick_next(0, 4 * MS), Some(3));
+    s.yield_now(3, 5 * MS).unwrap();
+    assert_eq!(s.pick_next(0, 5 * MS), Some(2));
+    s.check_invariants().unwrap();
+}
