@@ -22,6 +22,7 @@ const COVERED: &[&str] = &[
     "thread_exit_c",
     "thread_robust_c",
     "thread_signal_c",
+    "rusage_c",
     "pipe_c",
     "forkbomb_c",
     "sched_c",

@@ -112,6 +112,11 @@ tests! {
 }
 
 tests! {
+    rusage_c_natively;
+    rusage_c: "rusage_c" [];
+}
+
+tests! {
     thread_signal_c_natively;
     thread_signal_c: "thread_signal_c" [];
 }

@@ -50,7 +50,9 @@ pub fn thread_exited(
             ExitStatus::Signaled { signo, core } => tr.killed(thread.tid, signo, core),
         }
     }
-    k.sched.exit(thread.tid);
+    if let Some(t) = k.sched.exit(thread.tid) {
+        thread.process.cpu.lock().dead.add(t);
+    }
     if k.tasks.remove_thread(thread) {
         let st = thread.process.exiting().unwrap_or(status);
         process_exited(k, &thread.process, st);

@@ -245,7 +245,7 @@ impl CpuTimes {
         self.user.saturating_add(self.system)
     }
 
-    fn add(&mut self, o: CpuTimes) {
+    pub fn add(&mut self, o: CpuTimes) {
         self.user = self.user.saturating_add(o.user);
         self.system = self.system.saturating_add(o.system);
     }

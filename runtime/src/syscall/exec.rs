@@ -278,7 +278,9 @@ fn take_leader_tid(ctx: &SyscallContext<'_>, host: (i32, i32)) -> Arc<crate::tas
     k.sched
         .set_comm(p.pid, &String::from_utf8_lossy(&new.state.lock().comm));
     k.tasks.replace_thread(old, new.clone());
-    k.sched.exit(old.tid);
+    if let Some(t) = k.sched.exit(old.tid) {
+        p.cpu.lock().dead.add(t);
+    }
     crate::task::set_current(Some(new.clone()));
     new
 }

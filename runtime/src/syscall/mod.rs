@@ -77,7 +77,7 @@ const ROWS: &[(usize, table::Handler, Status)] = &[
     (nr::VFORK, clone::vfork, Full),
     (nr::EXECVE, exec::execve, Full),
     (nr::EXECVEAT, exec::execveat, Partial("as execve")),
-    (nr::WAIT4, wait::wait4, Partial("exited and killed children; stopped/continued children arrive with job control; rusage is zero")),
+    (nr::WAIT4, wait::wait4, Partial("rusage carries the child's CPU times only")),
     (nr::WAITID, wait::waitid, Partial("as wait4; P_PIDFD is EINVAL")),
     (nr::SETRLIMIT, process::setrlimit, Partial("limits are kept; only RLIMIT_NOFILE and RLIMIT_STACK act")),
     // memory (memory.rs)
@@ -170,8 +170,8 @@ const ROWS: &[(usize, table::Handler, Status)] = &[
     (nr::TIME, time::time, Full),
     (nr::NANOSLEEP, time::nanosleep, Full),
     (nr::CLOCK_NANOSLEEP, time::clock_nanosleep, Partial("CPU-time clocks: see the sleep notes in time.rs")),
-    (nr::GETRUSAGE, time::getrusage, Partial("RUSAGE_SELF/THREAD: CPU times umk's scheduler charged, switch counts (of live threads), the stub's peak RSS and faults; RUSAGE_CHILDREN is zero (children's times are not collected)")),
-    (nr::TIMES, time::times, Partial("user and system time from umk's scheduler; tms_cutime and tms_cstime are zero (children's times are not collected)")),
+    (nr::GETRUSAGE, time::getrusage, Partial("RUSAGE_SELF/THREAD: CPU times umk's scheduler charged, switch counts (of live threads), the stub's peak RSS and faults; RUSAGE_CHILDREN: CPU times of waited-for children; its other fields are zero")),
+    (nr::TIMES, time::times, Partial("user and system time from umk's scheduler; tms_cutime/tms_cstime of waited-for children")),
     // system information (info.rs)
     (nr::UNAME, info::uname, Full),
     (nr::SYSINFO, info::sysinfo, Partial("host memory and load figures; procs counts guest threads")),

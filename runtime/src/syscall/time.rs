@@ -334,6 +334,7 @@ fn timeval_of(ns: u64) -> Timeval {
 /// host's tick count, which is what Linux returns (kernel/sys.c).
 pub fn times(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     if a[0] != 0 {
+        let children = ctx.process().cpu.lock().children;
         let t = ctx
             .kernel
             .sched
@@ -342,8 +343,8 @@ pub fn times(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
         let tms = guest_abi::structs::Tms {
             tms_utime: clock_ticks(t.user),
             tms_stime: clock_ticks(t.system),
-            tms_cutime: 0,
-            tms_cstime: 0,
+            tms_cutime: clock_ticks(children.user),
+            tms_cstime: clock_ticks(children.system),
         };
         ctx.write_struct(a[0], &tms)?;
     }
@@ -365,7 +366,11 @@ pub fn getrusage(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     let who = a[0] as i32;
     let mut ru = guest_abi::structs::Rusage::default();
     match who {
-        RUSAGE_CHILDREN => {}
+        RUSAGE_CHILDREN => {
+            let c = ctx.process().cpu.lock().children;
+            ru.ru_utime = timeval_of(c.user);
+            ru.ru_stime = timeval_of(c.system);
+        }
         RUSAGE_SELF | RUSAGE_THREAD => {
             let sched = &ctx.kernel.sched;
             let (times, tids) = if who == RUSAGE_THREAD {

@@ -14,6 +14,7 @@ use guest_abi::wait::*;
 
 use super::context::SyscallContext;
 use crate::error::{SysError, SysResult};
+use crate::sched::dispatch::CpuTimes;
 use crate::sys_err;
 use crate::task::table::Tasks;
 use crate::task::{ExitStatus, JobReport, Pid, Wake};
@@ -61,7 +62,11 @@ impl Event {
 /// (kernel/exit.c `wait_task_zombie`, `wait_task_stopped`,
 /// `wait_task_continued`). `Ok(None)` with `nohang` when children exist but
 /// none has news.
-fn do_wait(ctx: &SyscallContext<'_>, which: Which, want: Want) -> SysResult<Option<(Pid, Event)>> {
+fn do_wait(
+    ctx: &SyscallContext<'_>,
+    which: Which,
+    want: Want,
+) -> SysResult<Option<(Pid, Event, CpuTimes)>> {
     let me = ctx.process().pid;
     let tasks = &ctx.kernel.tasks;
     let mut t = tasks.lock();
@@ -105,10 +110,17 @@ fn do_wait(ctx: &SyscallContext<'_>, which: Which, want: Want) -> SysResult<Opti
             break;
         }
         if let Some((c, ev)) = found {
-            if matches!(ev, Event::Exited(_)) && !want.keep {
-                Tasks::reap(&mut t, c);
+            let mut times = CpuTimes::default();
+            if matches!(ev, Event::Exited(_)) {
+                if let Some(child) = t.node(c).map(|n| n.process.clone()) {
+                    times = child.cpu.lock().total();
+                }
+                if !want.keep {
+                    ctx.process().cpu.lock().children.add(times);
+                    Tasks::reap(&mut t, c);
+                }
             }
-            return Ok(Some((c, ev)));
+            return Ok(Some((c, ev, times)));
         }
         if !any {
             return sys_err!(ECHILD, "no matching children");
@@ -148,12 +160,12 @@ pub fn wait4(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     };
     match do_wait(ctx, which, want)? {
         None => Ok(0),
-        Some((child, ev)) => {
+        Some((child, ev, times)) => {
             if status != 0 {
                 ctx.write_struct(status, &ev.status())?;
             }
             if rusage != 0 {
-                ctx.write_struct(rusage, &Rusage::default())?;
+                ctx.write_struct(rusage, &rusage_of(times))?;
             }
             Ok(child as u64)
         }
@@ -208,11 +220,26 @@ pub fn waitid(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
     };
     let r = do_wait(ctx, which, want)?;
     if infop != 0 {
-        let info = r.map_or_else(Siginfo::default, |(c, st)| chld_info(c, st));
+        let info = r.map_or_else(Siginfo::default, |(c, st, _)| chld_info(c, st));
         ctx.write_struct(infop, &info)?;
     }
     if rusage != 0 {
-        ctx.write_struct(rusage, &Rusage::default())?;
+        let times = r.map(|(_, _, t)| t).unwrap_or_default();
+        ctx.write_struct(rusage, &rusage_of(times))?;
     }
     Ok(0)
+}
+
+/// The rusage wait4/waitid report for a reaped child: its CPU times (its
+/// own and its waited-for children's); the other fields stay zero.
+fn rusage_of(t: CpuTimes) -> Rusage {
+    let tv = |ns: u64| guest_abi::structs::Timeval {
+        tv_sec: (ns / 1_000_000_000) as i64,
+        tv_usec: ((ns % 1_000_000_000) / 1000) as i64,
+    };
+    Rusage {
+        ru_utime: tv(t.user),
+        ru_stime: tv(t.system),
+        ..Rusage::default()
+    }
 }

@@ -36,6 +36,7 @@ use parking_lot::{Condvar, Mutex, MutexGuard};
 use crate::fs::FdTable;
 use crate::mm::fault::FaultThread;
 use crate::mm::AddressSpace;
+use crate::sched::dispatch::CpuTimes;
 use crate::signal::{FaultRegs, SigQueue, SigSet};
 
 pub type Pid = i32;
@@ -126,6 +127,30 @@ pub struct Process {
     pub jobctl_cv: Condvar,
     /// `ITIMER_REAL` (alarm(2), setitimer(2)).
     pub itimer_real: Mutex<ItimerReal>,
+    /// CPU time of ended threads and of reaped children.
+    pub cpu: Mutex<ProcCpu>,
+}
+
+/// A process's CPU time that no live thread carries any more.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct ProcCpu {
+    /// Its threads that have ended (all of them, once it is a zombie).
+    pub dead: CpuTimes,
+    /// Children it has waited for, with their own waited-for children
+    /// (`RUSAGE_CHILDREN`, `tms_cutime`; kernel/exit.c `wait_task_zombie`
+    /// adds to `signal->cutime`). Children reaped automatically (SIGCHLD
+    /// ignored) do not count, as on Linux.
+    pub children: CpuTimes,
+}
+
+impl ProcCpu {
+    /// What a parent's wait collects: the process's own time and its
+    /// children's.
+    pub fn total(&self) -> CpuTimes {
+        let mut t = self.dead;
+        t.add(self.children);
+        t
+    }
 }
 
 /// A process's job-control state (Linux: `signal->flags` SIGNAL_STOP_* and
@@ -175,6 +200,7 @@ impl Process {
             jobctl: Mutex::new(JobCtl::default()),
             jobctl_cv: Condvar::new(),
             itimer_real: Mutex::new(ItimerReal::default()),
+            cpu: Mutex::new(ProcCpu::default()),
         }
     }
 
@@ -199,6 +225,7 @@ impl Process {
             jobctl: Mutex::new(JobCtl::default()),
             jobctl_cv: Condvar::new(),
             itimer_real: Mutex::new(ItimerReal::default()),
+            cpu: Mutex::new(ProcCpu::default()),
         }
     }
 
