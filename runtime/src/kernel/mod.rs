@@ -27,10 +27,10 @@ use parking_lot::{Condvar, Mutex};
 use crate::fs::{FdTable, HostFile};
 use crate::loader::{ExecArgs, Program};
 use crate::mm::fault::FaultThread;
-use crate::mm::uffd::Uffd;
-use crate::mm::{AddressSpace, Memory};
+use crate::mm::{AddressSpace, Layout, Memory};
 use crate::platform::{stub, GuestThread, Platform, PlatformKind, Regs, StubHandle};
 use crate::sched::Dispatcher;
+use crate::signal::frame::XstateLayout;
 use crate::task::table::Tasks;
 use crate::task::{ExitStatus, Live, Mm, Process, Thread, ThreadState};
 use crate::trace::Tracer;
@@ -99,10 +99,12 @@ pub enum Start {
     /// init: a new stub with `prog` loaded.
     Exec { prog: Program, args: ExecArgs },
     /// A fork child: a new stub mapping the thread's (forked) address
-    /// space; the guest starts from `regs`; `set_child_tid` is
+    /// space; the guest starts from `regs` and the parent's FPU/vector
+    /// state `xstate` (none: the initial state); `set_child_tid` is
     /// CLONE_CHILD_SETTID's pointer (written in the child's memory).
     Fork {
         regs: Regs,
+        xstate: Option<Vec<u8>>,
         set_child_tid: Option<u64>,
     },
     /// A new host thread `host_tid` in `stub` (clone with CLONE_VM); the
@@ -175,13 +177,17 @@ impl Kernel {
         Ok(k)
     }
 
-    /// The layout of a new address space.
+    /// A new, empty address space.
     pub fn new_space(&self) -> Result<AddressSpace, KernelError> {
+        Ok(AddressSpace::new(self.memory.clone(), self.space_layout()?))
+    }
+
+    /// The layout of a new address space (it depends on RLIMIT_STACK).
+    pub fn space_layout(&self) -> Result<Layout, KernelError> {
         let base = stub::layout()
             .map_err(crate::platform::PlatformError::from)?
             .base;
-        let layout = crate::loader::layout(base, self.stack_size());
-        Ok(AddressSpace::new(self.memory.clone(), layout))
+        Ok(crate::loader::layout(base, self.stack_size()))
     }
 
     /// The main thread's stack size: RLIMIT_STACK, within 128 KiB..1 GiB.
@@ -191,13 +197,17 @@ impl Kernel {
             .clamp(128 << 10, 1 << 30)
     }
 
-    /// Creates a stub for `space` and attaches it: uffd, fault thread.
+    /// Takes a stub for `space` (from the pool) and attaches it: uffd,
+    /// fault thread. The thread's FPU/vector state is the initial one
+    /// (stubs are reused: it must not be whatever the last guest left).
     pub fn attach_stub(&self, mm: &Mm) -> Result<Box<dyn GuestThread>, KernelError> {
         let ns = self.platform.new_address_space()?;
-        mm.space.set_uffd(Uffd::new(ns.uffd)?);
+        mm.space.set_uffd(ns.uffd);
         mm.space.set_stub(ns.stub);
         mm.set_faults(FaultThread::spawn(mm.space.clone())?);
-        Ok(ns.thread)
+        let mut thread = ns.thread;
+        thread.set_xstate(&XstateLayout::get().init_image())?;
+        Ok(thread)
     }
 
     /// Runs `prog` as pid 1 and returns how it ended, once every guest is
@@ -241,6 +251,7 @@ impl Kernel {
         {
             crate::log::warn("kernel threads still running 10 s after init exited");
         }
+        self.platform.shutdown();
         Ok(status)
     }
 
@@ -316,12 +327,16 @@ impl Kernel {
             }
             Start::Fork {
                 regs,
+                xstate,
                 set_child_tid,
             } => {
                 let mut guest = self.attach_stub(&mm)?;
                 mm.space.populate(&mut *guest).map_err(KernelError::Load)?;
                 if let Some(p) = set_child_tid {
                     let _ = mm.space.write(p, &thread.tid.to_ne_bytes());
+                }
+                if let Some(x) = xstate {
+                    guest.set_xstate(&x)?;
                 }
                 *guest.regs_mut() = regs;
                 guest

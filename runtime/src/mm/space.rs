@@ -64,6 +64,19 @@ pub const FAULT_CLUSTER: u64 = 64;
 /// against 13N for one page (`../shared/prototypes/memory/FINDINGS.md`).
 pub const COW_CHUNK: u64 = 16;
 
+/// Largest chunk a sequential writer's COW breaks grow to (1 MiB): a break
+/// costs 40–100 µs besides the copy (~2.5 µs a page), so a 64 MiB
+/// sequential write takes ~70 breaks instead of 1024.
+pub const COW_CHUNK_MAX: u64 = 256;
+
+/// Fork copies writable private VMAs of at most this many pages for the
+/// child at once (see [`AddressSpace::fork`]).
+const EAGER_SMALL_VMA: u64 = 16;
+/// Pages fork copies around each hot address (a quarter below it).
+const EAGER_AROUND: u64 = 16;
+/// Most pages fork copies eagerly.
+const EAGER_BUDGET: u64 = 64;
+
 /// Where things go in a guest address space.
 #[derive(Clone, Copy, Debug)]
 pub struct Layout {
@@ -100,6 +113,10 @@ pub struct MapRequest {
 struct Inner {
     vmas: BTreeMap<u64, Vma>,
     extents: BTreeMap<u64, Extent>,
+    /// Where the last COW break ended, and its chunk's size in pages
+    /// (sequential writers get growing chunks: see `cow_chunk`).
+    cow_next: u64,
+    cow_pages: u64,
     layout: Layout,
     brk_start: u64,
     brk: u64,
@@ -279,6 +296,8 @@ impl AddressSpace {
             inner: Mutex::new(Inner {
                 vmas: BTreeMap::new(),
                 extents: BTreeMap::new(),
+                cow_next: 0,
+                cow_pages: COW_CHUNK,
                 layout,
                 brk_start: 0,
                 brk: 0,
@@ -297,11 +316,19 @@ impl AddressSpace {
     }
 
     /// The child's copy of this address space for fork(2): the same VMAs and
-    /// frames, every frame's count raised; this side's private ranges are
-    /// write-protected before it returns. The child has no stub yet: its
-    /// kernel thread calls [`Self::populate`] once it has one.
-    pub fn fork(&self) -> SysResult<AddressSpace> {
-        let inner = self.inner.lock();
+    /// frames, every frame's count raised; this side's shared private
+    /// ranges are write-protected before it returns. The child has no stub
+    /// yet: its kernel thread calls [`Self::populate`] once it has one.
+    ///
+    /// `hot` are addresses both sides are about to write (the caller's stack
+    /// pointer and thread pointer): the pages around them, and small
+    /// writable VMAs (`.data`, `.bss`), are copied for the child now instead
+    /// of shared ([`Self::eager_ranges`]). A copy costs ~2–4 µs a page here;
+    /// a copy-on-write fault costs 40–100 µs (fault thread, control thread
+    /// and two wake-ups), and right after fork both sides fault on exactly
+    /// these pages.
+    pub fn fork(&self, hot: &[u64]) -> SysResult<AddressSpace> {
+        let mut inner = self.inner.lock();
         // Writable private file pages are loaded now: after fork they are
         // write-protected, and a minor fault resolved with UFFDIO_CONTINUE
         // does not keep the protection (seen on 6.18), so these ranges are
@@ -315,27 +342,60 @@ impl AddressSpace {
         for v in &writable_files {
             self.fill(&inner, v, v.start, v.end);
         }
-        for e in inner.extents.values() {
-            self.memory.share(e.frame, e.pages);
+        let eager = Self::eager_ranges(&inner, hot);
+        for &(lo, hi) in &eager {
+            inner.split_at(lo);
+            inner.split_at(hi);
         }
-        let child = Inner {
+        let in_eager = |a: u64| eager.iter().any(|&(lo, hi)| lo <= a && a < hi);
+        for (&s, e) in &inner.extents {
+            if !in_eager(s) {
+                self.memory.share(e.frame, e.pages);
+            }
+        }
+        let mut child = Inner {
             vmas: inner.vmas.clone(),
             extents: inner.extents.clone(),
+            cow_next: 0,
+            cow_pages: COW_CHUNK,
             layout: inner.layout,
             brk_start: inner.brk_start,
             brk: inner.brk,
         };
+        for &(lo, hi) in &eager {
+            let pages = (hi - lo) / PAGE_SIZE;
+            let new = match self.memory.alloc(pages) {
+                Ok(f) => f,
+                Err(_) => {
+                    drop(inner);
+                    drop(AddressSpace::from_inner(self.memory.clone(), child));
+                    return sys_err!(ENOMEM, "out of frames");
+                }
+            };
+            let keys: Vec<u64> = child.extents.range(lo..hi).map(|(&k, _)| k).collect();
+            for k in keys {
+                child.extents.remove(&k);
+            }
+            child.extents.insert(lo, Extent { frame: new, pages });
+            for (addr, frame, n) in inner.frames_in(lo, hi) {
+                self.memory
+                    .copy_frames(frame, new + (addr - lo) / PAGE_SIZE, n);
+            }
+        }
+        for &(lo, hi) in &eager {
+            for at in [lo, hi] {
+                inner.merge_at(at);
+                child.merge_at(at);
+            }
+        }
         if let Some(u) = self.uffd.get() {
             for v in inner.vmas.values().filter(|v| !v.shared) {
-                let mode = forked_mode(v);
-                let r = u.register(v.start, v.len(), mode).and_then(|()| {
-                    if mode & uffd::MODE_WP != 0 {
-                        u.write_protect(v.start, v.len(), true)
-                    } else {
-                        Ok(())
-                    }
-                });
-                if let Err(e) = r {
+                if forked_mode(v) & uffd::MODE_WP == 0 {
+                    // Lazily loaded read-only file ranges: registered since
+                    // they were mapped.
+                    continue;
+                }
+                if let Err(e) = self.protect_shared(u, &inner, v) {
                     log::warn(&format!("mm: fork: protecting {:#x}: {e}", v.start));
                     drop(inner);
                     drop(AddressSpace::from_inner(self.memory.clone(), child));
@@ -344,6 +404,93 @@ impl AddressSpace {
             }
         }
         Ok(AddressSpace::from_inner(self.memory.clone(), child))
+    }
+
+    /// The ranges [`Self::fork`] copies for the child: small writable
+    /// private VMAs whole, and [`EAGER_AROUND`] pages around each `hot`
+    /// address in a writable private VMA; at most [`EAGER_BUDGET`] pages in
+    /// all. Sorted, disjoint, each inside one VMA.
+    fn eager_ranges(inner: &Inner, hot: &[u64]) -> Vec<(u64, u64)> {
+        let mut out: Vec<(u64, u64)> = Vec::new();
+        let mut budget = EAGER_BUDGET * PAGE_SIZE;
+        let mut add = |out: &mut Vec<(u64, u64)>, lo: u64, hi: u64| {
+            if hi - lo > budget || out.iter().any(|&(a, b)| lo < b && a < hi) {
+                return;
+            }
+            budget -= hi - lo;
+            out.push((lo, hi));
+        };
+        let writable_private = |v: &Vma| !v.shared && v.writable();
+        for &a in hot {
+            let Some(v) = inner.vma_at(a).filter(|v| writable_private(v)) else {
+                continue;
+            };
+            if v.len() <= EAGER_SMALL_VMA * PAGE_SIZE {
+                continue; // taken whole below
+            }
+            let page = page_down(a);
+            let lo = page
+                .saturating_sub(EAGER_AROUND / 4 * PAGE_SIZE)
+                .max(v.start);
+            let hi = (lo + EAGER_AROUND * PAGE_SIZE).min(v.end);
+            add(&mut out, lo, hi);
+        }
+        for v in inner.vmas.values() {
+            if writable_private(v) && v.len() <= EAGER_SMALL_VMA * PAGE_SIZE {
+                add(&mut out, v.start, v.end);
+            }
+        }
+        out.sort_unstable();
+        out
+    }
+
+    /// Registers private VMA `v` for write protection and write-protects
+    /// the parts whose frames are shared (after fork).
+    fn protect_shared(&self, u: &Uffd, inner: &Inner, v: &Vma) -> Result<(), uffd::UffdError> {
+        let mut runs: Vec<(u64, u64)> = Vec::new();
+        for (addr, frame, n) in inner.frames_in(v.start, v.end) {
+            if !self.memory.any_shared(frame, n) {
+                continue;
+            }
+            let end = addr + n * PAGE_SIZE;
+            match runs.last_mut() {
+                Some((_, e)) if *e == addr => *e = end,
+                _ => runs.push((addr, end)),
+            }
+        }
+        if runs.is_empty() {
+            return Ok(());
+        }
+        u.register(v.start, v.len(), uffd::MODE_WP)?;
+        for (s, e) in runs {
+            u.write_protect(s, e - s, true)?;
+        }
+        Ok(())
+    }
+
+    /// Registers the parts of file VMA `v` whose frames still wait for the
+    /// file (lazy loading); filled parts are mapped by the host directly.
+    fn register_unfilled(&self, u: &Uffd, inner: &Inner, v: &Vma) -> Result<(), uffd::UffdError> {
+        let runs: Vec<(u64, u64)> = {
+            let unfilled = self.memory.unfilled();
+            inner
+                .frames_in(v.start, v.end)
+                .into_iter()
+                .flat_map(|(addr, frame, n)| {
+                    unfilled
+                        .intersect(frame, frame + n)
+                        .into_iter()
+                        .map(move |(fs, fe)| {
+                            let a = addr + (fs - frame) * PAGE_SIZE;
+                            (a, a + (fe - fs) * PAGE_SIZE)
+                        })
+                })
+                .collect()
+        };
+        for (s, e) in runs {
+            u.register(s, e - s, uffd::MODE_MISSING | uffd::MODE_MINOR)?;
+        }
+        Ok(())
     }
 
     fn from_inner(memory: Arc<Memory>, inner: Inner) -> AddressSpace {
@@ -356,7 +503,8 @@ impl AddressSpace {
     }
 
     /// Maps every VMA of a forked address space into its (new, empty) stub
-    /// and registers and write-protects it like the parent's.
+    /// and registers it: shared private ranges write-protected like the
+    /// parent's, file ranges only where they are not loaded yet.
     pub fn populate(&self, mmu: &mut dyn HostMmu) -> SysResult<()> {
         let inner = self.inner.lock();
         let mut ops = Vec::new();
@@ -374,16 +522,13 @@ impl AddressSpace {
         if let Some(u) = self.uffd.get() {
             for v in inner.vmas.values() {
                 let mode = forked_mode(v);
-                if mode == 0 {
-                    continue;
-                }
-                let r = u.register(v.start, v.len(), mode).and_then(|()| {
-                    if mode & uffd::MODE_WP != 0 {
-                        u.write_protect(v.start, v.len(), true)
-                    } else {
-                        Ok(())
-                    }
-                });
+                let r = if mode & uffd::MODE_WP != 0 {
+                    self.protect_shared(u, &inner, v)
+                } else if mode != 0 {
+                    self.register_unfilled(u, &inner, v)
+                } else {
+                    Ok(())
+                };
                 if let Err(e) = r {
                     log::warn(&format!("mm: populate {:#x}: {e}", v.start));
                     return sys_err!(ENOMEM, "cannot register the child's memory");
@@ -419,13 +564,10 @@ impl AddressSpace {
         let old = inner.frames_in(lo, hi);
         let new = self.alloc_frames(inner, lo, pages)?;
         for &(addr, frame, n) in &old {
-            let dst = self.memory.frame_ptr(new + (addr - lo) / PAGE_SIZE, 0);
-            let src = self.memory.frame_ptr(frame, 0);
-            // SAFETY: both runs lie inside umk's mapping of the frames and
-            // do not overlap (`new` was just allocated). The source may be
-            // read concurrently by guest threads, never written (it is
-            // write-protected wherever it is mapped privately).
-            unsafe { std::ptr::copy_nonoverlapping(src, dst, (n * PAGE_SIZE) as usize) };
+            // The source is never written meanwhile: it is shared, so it is
+            // write-protected wherever it is mapped privately.
+            self.memory
+                .copy_frames(frame, new + (addr - lo) / PAGE_SIZE, n);
         }
         let r = Remote(stub.clone()).apply(&[HostOp::map(lo, hi - lo, host_prot(vma.prot), new)]);
         if let Err(e) = r {
@@ -448,11 +590,42 @@ impl AddressSpace {
         Ok(())
     }
 
-    /// The chunk of private VMA `vma` around `page` that a COW break copies.
-    fn cow_chunk(vma: &Vma, page: u64) -> (u64, u64) {
+    /// The chunk of private VMA `vma` around shared `page` that a COW break
+    /// copies: the [`COW_CHUNK`]-aligned chunk, or, when the break continues
+    /// where the last one ended (a sequential writer), twice the last
+    /// chunk's size from `page` on, up to [`COW_CHUNK_MAX`]. Only pages whose
+    /// frames are shared are taken: those are write-protected, so no guest
+    /// thread can write them while they are copied.
+    fn cow_chunk(&self, inner: &mut Inner, vma: &Vma, page: u64) -> (u64, u64) {
+        let sequential = page == inner.cow_next;
+        let pages = if sequential {
+            (inner.cow_pages * 2).min(COW_CHUNK_MAX)
+        } else {
+            COW_CHUNK
+        };
         let c = COW_CHUNK * PAGE_SIZE;
-        let lo = (page / c * c).max(vma.start);
-        (lo, (lo + c).min(vma.end))
+        let floor = if sequential {
+            page
+        } else {
+            (page / c * c).max(vma.start)
+        };
+        let ceil = (floor + pages * PAGE_SIZE).min(vma.end);
+        let shared = |p: u64| {
+            inner
+                .frame_of(p)
+                .is_some_and(|f| self.memory.refcount(f) > 1)
+        };
+        let mut lo = page;
+        while lo > floor && shared(lo - PAGE_SIZE) {
+            lo -= PAGE_SIZE;
+        }
+        let mut hi = page + PAGE_SIZE;
+        while hi < ceil && shared(hi) {
+            hi += PAGE_SIZE;
+        }
+        inner.cow_next = hi;
+        inner.cow_pages = pages;
+        (lo, hi)
     }
 
     /// A write-protect fault at `page`.
@@ -470,7 +643,7 @@ impl AddressSpace {
             )
         });
         if let (true, Some(v)) = (shared, vma) {
-            let (lo, hi) = Self::cow_chunk(&v, page);
+            let (lo, hi) = self.cow_chunk(&mut inner, &v, page);
             if self.break_cow(&mut inner, &v, lo, hi).is_ok() {
                 let _ = u.wake(lo, hi - lo);
                 return;
@@ -973,7 +1146,7 @@ impl AddressSpace {
                     // A frame shared with another address space (after fork)
                     // must not be zeroed under it: those pages keep their
                     // contents (allowed for MADV_FREE, a gap for DONTNEED).
-                    if (frame..frame + pages).all(|f| self.memory.refcount(f) == 1) {
+                    if !self.memory.any_shared(frame, pages) {
                         self.memory.punch(frame, pages);
                         if v.is_file() {
                             self.memory.unfilled().insert(frame, frame + pages);
@@ -1219,7 +1392,7 @@ impl AddressSpace {
                     .frame_of(page)
                     .is_some_and(|f| self.memory.refcount(f) > 1);
             if shared {
-                let (lo, hi) = Self::cow_chunk(&v, page);
+                let (lo, hi) = self.cow_chunk(inner, &v, page);
                 self.break_cow(inner, &v, lo, hi)?;
                 page = hi;
             } else {
@@ -1299,6 +1472,24 @@ impl AddressSpace {
         self.inner.lock().vmas.values().cloned().collect()
     }
 
+    /// Empties the address space in place for execve(2) when its stub is
+    /// kept (the caller is its only user): everything is unmapped in the
+    /// stub (which also drops every userfaultfd registration), the frames
+    /// are released, and the layout becomes `layout`.
+    pub fn reset(&self, mmu: &mut dyn HostMmu, layout: Layout) -> SysResult<()> {
+        let mut inner = self.inner.lock();
+        self.apply(mmu, &[HostOp::unmap(0, inner.layout.task_size)])?;
+        inner.vmas.clear();
+        let freed: Vec<(Frame, u64)> = inner.extents.values().map(|e| (e.frame, e.pages)).collect();
+        inner.extents.clear();
+        inner.layout = layout;
+        inner.brk_start = 0;
+        inner.brk = 0;
+        drop(inner);
+        self.release(freed);
+        Ok(())
+    }
+
     /// Unmaps everything (exec and exit): frames are released once the
     /// stub is gone or has unmapped them.
     pub fn clear(&self) -> Vec<(Frame, u64)> {
@@ -1339,8 +1530,12 @@ fn forked_mode(v: &Vma) -> u64 {
 
 impl Drop for AddressSpace {
     fn drop(&mut self) {
-        // The stub must be gone before its frames can go to anyone else.
-        drop(self.stub.take());
+        // The stub must not map the frames any more (emptied for reuse, or
+        // killed) before they can go to anyone else.
+        let uffd = self.uffd.take();
+        if let Some(stub) = self.stub.take() {
+            stub.retire(uffd, self.inner.get_mut().layout.task_size);
+        }
         let freed = self.clear();
         self.release(freed);
     }
