@@ -13,7 +13,7 @@
 //!
 //! The pool's **keeper** is the spawner thread of [`super::stub`] (the
 //! parent whose death kills every stub). It spawns stubs, prepares them
-//! ([`PtraceThread::prepare`]) and leaves each one *parked*: its only host
+//! ([`super::ptrace::PtraceThread::prepare`]) and leaves each one *parked*: its only host
 //! thread besides the control thread waits in `stub_park`, untraced. A
 //! kernel thread takes a stub ([`StubPool::take`]) and seizes the parked
 //! thread (ptrace's tracer is a thread: see `ptrace.rs`, "Handing a stub
