@@ -198,15 +198,23 @@ impl Kernel {
     }
 
     /// Takes a stub for `space` (from the pool) and attaches it: uffd,
-    /// fault thread. The thread's FPU/vector state is the initial one
-    /// (stubs are reused: it must not be whatever the last guest left).
-    pub fn attach_stub(&self, mm: &Mm) -> Result<Box<dyn GuestThread>, KernelError> {
+    /// fault thread. The thread's FPU/vector state becomes `xstate` (none:
+    /// the initial state; stubs are reused, so it must not be whatever the
+    /// last guest left).
+    pub fn attach_stub(
+        &self,
+        mm: &Mm,
+        xstate: Option<&[u8]>,
+    ) -> Result<Box<dyn GuestThread>, KernelError> {
         let ns = self.platform.new_address_space()?;
         mm.space.set_uffd(ns.uffd);
         mm.space.set_stub(ns.stub);
         mm.set_faults(FaultThread::spawn(mm.space.clone())?);
         let mut thread = ns.thread;
-        thread.set_xstate(&XstateLayout::get().init_image())?;
+        match xstate {
+            Some(x) => thread.set_xstate(x)?,
+            None => thread.set_xstate(&XstateLayout::get().init_image())?,
+        }
         Ok(thread)
     }
 
@@ -318,7 +326,7 @@ impl Kernel {
         let mm = thread.mm();
         let mut guest = match start {
             Start::Exec { prog, args } => {
-                let mut guest = self.attach_stub(&mm)?;
+                let mut guest = self.attach_stub(&mm, None)?;
                 let started =
                     crate::loader::load(&prog, &mm.space, &mut *guest, &args, self.stack_size())
                         .map_err(KernelError::Load)?;
@@ -330,13 +338,10 @@ impl Kernel {
                 xstate,
                 set_child_tid,
             } => {
-                let mut guest = self.attach_stub(&mm)?;
+                let mut guest = self.attach_stub(&mm, xstate.as_deref())?;
                 mm.space.populate(&mut *guest).map_err(KernelError::Load)?;
                 if let Some(p) = set_child_tid {
                     let _ = mm.space.write(p, &thread.tid.to_ne_bytes());
-                }
-                if let Some(x) = xstate {
-                    guest.set_xstate(&x)?;
                 }
                 *guest.regs_mut() = regs;
                 guest

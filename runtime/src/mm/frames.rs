@@ -416,6 +416,32 @@ impl Memory {
         }
     }
 
+    /// The runs of frames in `[start, start+n)` that hold data in the memfd
+    /// (`SEEK_DATA`/`SEEK_HOLE`); the rest are holes and read as zeroes.
+    pub fn data_runs(&self, start: Frame, n: u64) -> Vec<(Frame, Frame)> {
+        let fd = self.memfd.as_raw_fd();
+        let end = (start + n) * PAGE_SIZE;
+        let mut at = start * PAGE_SIZE;
+        let mut out = Vec::new();
+        while at < end {
+            // SAFETY: lseek on our own memfd; plain integers.
+            let data = unsafe { libc::lseek(fd, at as i64, libc::SEEK_DATA) };
+            if data < 0 || data as u64 >= end {
+                break;
+            }
+            // SAFETY: as above.
+            let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
+            let stop = if hole < 0 {
+                end
+            } else {
+                (hole as u64).min(end)
+            };
+            out.push((data as u64 / PAGE_SIZE, stop.div_ceil(PAGE_SIZE)));
+            at = stop;
+        }
+        out
+    }
+
     /// The set of frames still waiting for their file contents.
     pub fn unfilled(&self) -> MutexGuard<'_, RangeSet> {
         self.unfilled.lock()

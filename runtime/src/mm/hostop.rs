@@ -65,13 +65,23 @@ impl HostOp {
     /// Maps `[offset, offset+len)` of host file `fd` (umk's descriptor) at
     /// `addr` privately, straight from the host's page cache: the stub opens
     /// the file again through umk's `/proc/PID/fd/<fd>`, maps it and closes
-    /// it. Three ops; they run in one request.
+    /// it. Three ops.
     pub fn map_file(addr: u64, len: u64, prot: u64, fd: i32, offset: u64) -> [HostOp; 3] {
+        [
+            HostOp::open_file(fd),
+            HostOp::map_opened(addr, len, prot, offset),
+            HostOp::close_opened(),
+        ]
+    }
+
+    /// Opens umk's descriptor `fd` in the stub, as the descriptor the next
+    /// [`HostOp::map_opened`] and [`HostOp::close_opened`] use.
+    pub fn open_file(fd: i32) -> HostOp {
         let mut name = [0u8; 8];
         let digits = fd.max(0).to_string();
         let n = digits.len().min(7);
         name[..n].copy_from_slice(&digits.as_bytes()[..n]);
-        let open = HostOp {
+        HostOp {
             nr: SYS_OPENAT | OP_SAVE | OP_UMK_FD,
             args: [
                 0,
@@ -81,17 +91,24 @@ impl HostOp {
                 u64::from_ne_bytes(name),
                 0,
             ],
-        };
+        }
+    }
+
+    /// Maps the file [`HostOp::open_file`] opened, privately.
+    pub fn map_opened(addr: u64, len: u64, prot: u64, offset: u64) -> HostOp {
         let flags = (libc::MAP_PRIVATE | libc::MAP_FIXED) as u64;
-        let map = HostOp {
+        HostOp {
             nr: SYS_MMAP | OP_FD_R8,
             args: [addr, len, prot, flags, 0, offset],
-        };
-        let close = HostOp {
+        }
+    }
+
+    /// Closes the file [`HostOp::open_file`] opened.
+    pub fn close_opened() -> HostOp {
+        HostOp {
             nr: SYS_CLOSE | OP_FD_RDI,
             args: [0; 6],
-        };
-        [open, map, close]
+        }
     }
 
     /// Closes a descriptor the stub opened for [`HostOp::map_file`] (after

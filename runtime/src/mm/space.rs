@@ -70,7 +70,7 @@ use parking_lot::Mutex;
 use super::frames::{Frame, Memory, PAGE_SIZE};
 use super::hostop::{HostMmu, HostOp};
 use super::uffd::{self, Uffd};
-use super::vma::{Backing, Role, Vma};
+use super::vma::{Backing, MappedFile, Role, Vma};
 use crate::error::{SysError, SysResult, EFAULT};
 use crate::platform::{Remote, StubHandle};
 use crate::sys_err;
@@ -361,7 +361,7 @@ impl AddressSpace {
         for v in &writable_files {
             self.fill(&inner, v, v.start, v.end);
         }
-        let eager = Self::eager_ranges(&inner, hot);
+        let eager = self.eager_ranges(&inner, hot);
         for &(lo, hi) in &eager {
             inner.split_at(lo);
             inner.split_at(hi);
@@ -383,7 +383,7 @@ impl AddressSpace {
         };
         for &(lo, hi) in &eager {
             let pages = (hi - lo) / PAGE_SIZE;
-            let new = match self.memory.alloc(pages) {
+            let new = match self.alloc_frames(&child, lo, pages) {
                 Ok(f) => f,
                 Err(_) => {
                     drop(inner);
@@ -396,6 +396,7 @@ impl AddressSpace {
                 child.extents.remove(&k);
             }
             child.extents.insert(lo, Extent { frame: new, pages });
+            child.merge_at(lo);
             for (addr, frame, n) in inner.frames_in(lo, hi) {
                 self.memory
                     .copy_frames(frame, new + (addr - lo) / PAGE_SIZE, n);
@@ -425,42 +426,63 @@ impl AddressSpace {
         Ok(AddressSpace::from_inner(self.memory.clone(), child))
     }
 
-    /// The ranges [`Self::fork`] copies for the child: small writable
-    /// private VMAs whole, and [`EAGER_AROUND`] pages around each `hot`
-    /// address in a writable private VMA; at most [`EAGER_BUDGET`] pages in
-    /// all. Sorted, disjoint, each inside one VMA.
-    fn eager_ranges(inner: &Inner, hot: &[u64]) -> Vec<(u64, u64)> {
-        let mut out: Vec<(u64, u64)> = Vec::new();
+    /// The ranges [`Self::fork`] gives the child frames of its own for,
+    /// instead of sharing them (sorted, disjoint):
+    /// - small writable private VMAs, whole, and [`EAGER_AROUND`] pages
+    ///   around each `hot` address in a writable private VMA, at most
+    ///   [`EAGER_BUDGET`] pages in all (their data is copied);
+    /// - every never-touched part of a private anonymous VMA (a hole in the
+    ///   memfd): it reads as zeroes on both sides, so the child's fresh
+    ///   frames need no copy, and neither side needs write protection
+    ///   there, now or when it first writes there later.
+    fn eager_ranges(&self, inner: &Inner, hot: &[u64]) -> Vec<(u64, u64)> {
+        let mut set = super::rangeset::RangeSet::default();
         let mut budget = EAGER_BUDGET * PAGE_SIZE;
-        let mut add = |out: &mut Vec<(u64, u64)>, lo: u64, hi: u64| {
-            if hi - lo > budget || out.iter().any(|&(a, b)| lo < b && a < hi) {
-                return;
-            }
-            budget -= hi - lo;
-            out.push((lo, hi));
-        };
         let writable_private = |v: &Vma| !v.shared && v.writable();
+        let mut want: Vec<(u64, u64)> = Vec::new();
         for &a in hot {
             let Some(v) = inner.vma_at(a).filter(|v| writable_private(v)) else {
                 continue;
             };
-            if v.len() <= EAGER_SMALL_VMA * PAGE_SIZE {
-                continue; // taken whole below
+            if v.len() > EAGER_SMALL_VMA * PAGE_SIZE {
+                let lo = page_down(a)
+                    .saturating_sub(EAGER_AROUND / 4 * PAGE_SIZE)
+                    .max(v.start);
+                want.push((lo, (lo + EAGER_AROUND * PAGE_SIZE).min(v.end)));
             }
-            let page = page_down(a);
-            let lo = page
-                .saturating_sub(EAGER_AROUND / 4 * PAGE_SIZE)
-                .max(v.start);
-            let hi = (lo + EAGER_AROUND * PAGE_SIZE).min(v.end);
-            add(&mut out, lo, hi);
         }
         for v in inner.vmas.values() {
             if writable_private(v) && v.len() <= EAGER_SMALL_VMA * PAGE_SIZE {
-                add(&mut out, v.start, v.end);
+                want.push((v.start, v.end));
             }
         }
-        out.sort_unstable();
-        out
+        for (lo, hi) in want {
+            if hi - lo <= budget && set.intersect(lo, hi).is_empty() {
+                budget -= hi - lo;
+                set.insert(lo, hi);
+            }
+        }
+        for v in inner.vmas.values() {
+            if v.shared || v.is_file() {
+                continue;
+            }
+            for (addr, frame, n) in inner.frames_in(v.start, v.end) {
+                let mut at = frame;
+                for (ds, de) in self.memory.data_runs(frame, n) {
+                    if at < ds {
+                        set.insert(
+                            addr + (at - frame) * PAGE_SIZE,
+                            addr + (ds - frame) * PAGE_SIZE,
+                        );
+                    }
+                    at = de;
+                }
+                if at < frame + n {
+                    set.insert(addr + (at - frame) * PAGE_SIZE, addr + n * PAGE_SIZE);
+                }
+            }
+        }
+        set.intersect(0, u64::MAX)
     }
 
     /// Registers private VMA `v` for write protection and write-protects
@@ -546,9 +568,29 @@ impl AddressSpace {
             }
         }
         let mut ops = Vec::new();
+        // The file of the direct mappings being emitted (opened once for
+        // consecutive mappings of one file).
+        let mut open: Option<&Arc<MappedFile>> = None;
         for v in inner.vmas.values() {
-            if v.direct {
-                ops.extend(direct_map_ops(v));
+            let file = match &v.backing {
+                Backing::File { file, .. } if v.direct => Some(file),
+                _ => None,
+            };
+            if open.is_some() && !matches!((open, file), (Some(a), Some(b)) if Arc::ptr_eq(a, b)) {
+                ops.push(HostOp::close_opened());
+                open = None;
+            }
+            if let (Some(f), Backing::File { offset, .. }) = (file, &v.backing) {
+                if open.is_none() {
+                    ops.push(HostOp::open_file(f.fd().as_raw_fd()));
+                    open = Some(f);
+                }
+                ops.push(HostOp::map_opened(
+                    v.start,
+                    v.len(),
+                    host_prot(v.prot),
+                    *offset,
+                ));
                 continue;
             }
             for (addr, frame, pages) in inner.frames_in(v.start, v.end) {
@@ -559,6 +601,9 @@ impl AddressSpace {
                     frame,
                 ));
             }
+        }
+        if open.is_some() {
+            ops.push(HostOp::close_opened());
         }
         self.apply(mmu, &ops)?;
         if let Some(u) = self.uffd.get() {

@@ -590,9 +590,11 @@ impl GuestThread for PtraceThread {
     fn xstate(&mut self) -> Result<Vec<u8>, PlatformError> {
         /// `NT_X86_XSTATE` (include/uapi/linux/elf.h).
         const NT_X86_XSTATE: usize = 0x202;
-        // The kernel copies at most `fpu_user_cfg.max_size` bytes and says
-        // how many in `iov_len`: ask for more than any CPU has (AMX: 11 KB).
-        let mut buf = vec![0u8; 64 * 1024];
+        // The kernel copies at most `fpu_user_cfg.max_size` bytes (CPUID
+        // 0xD's size for XCR0, `ptrace_size`) and says how many in
+        // `iov_len`.
+        let size = crate::signal::frame::XstateLayout::get().ptrace_size;
+        let mut buf = vec![0u8; size.max(4096)];
         let mut iov = libc::iovec {
             iov_base: buf.as_mut_ptr().cast(),
             iov_len: buf.len(),

@@ -216,7 +216,7 @@ fn do_execve(
             .new_space()
             .map_err(|_| SysError::new(guest_abi::Errno::ENOMEM, "no address space"))?;
         let mm = Arc::new(Mm::new(Arc::new(space)));
-        let mut guest = k.attach_stub(&mm).map_err(|e| {
+        let mut guest = k.attach_stub(&mm, None).map_err(|e| {
             crate::log::warn(&format!("execve: {e}"));
             SysError::new(guest_abi::Errno::ENOMEM, "cannot start a stub")
         })?;
