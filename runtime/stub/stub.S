@@ -13,6 +13,10 @@
  *                   through `int3`; the child waits in `pause` until its own
  *                   umk kernel thread seizes it and gives it guest registers.
  *   stub_exit_thread - a detached thread ends here (exit of one host thread).
+ *   stub_park     - a detached thread waits here, in `pause`, untraced, until
+ *                   a kernel thread seizes it again: the last host thread of
+ *                   a finished address space, kept so that the stub can be
+ *                   reused (see platform/pool.rs).
  *   stub_spawn_control - clone the control thread (rsi = its stack, r15 =
  *                   its mailbox page). The control thread serves umk's
  *                   requests to change this address space while guest threads
@@ -22,6 +26,11 @@
  *                   at the first error or the end marker, as User-Mode
  *                   Linux's stub batches), publishes `done` and wakes umk.
  *                   Mailbox: u32 req at 0, u32 done at 4, ops from byte 64.
+ *                   The nr word holds the syscall number in its low 32 bits
+ *                   and flags above, so that a file can be opened, mapped
+ *                   and closed in one request: OP_SAVE keeps the op's result
+ *                   (in r12, kept across requests), OP_FD_R8 and OP_FD_RDI
+ *                   pass the kept result as the fifth or first argument.
  *
  * The stub ignores the host signal umk uses to kick a running guest thread
  * (SIGKICK below): a traced thread still reports it to its tracer (ignored
@@ -43,6 +52,10 @@
     .set SYS_prctl, 157
     .set PR_SET_NAME, 15
     .set SIGSTOP, 19
+    /* Control-op flags: bit numbers in the nr word (mm/hostop.rs). */
+    .set OP_SAVE, 32
+    .set OP_FD_R8, 33
+    .set OP_FD_RDI, 34
     .set TASK_SIZE, 0x7ffffffff000
 
     .text
@@ -98,13 +111,15 @@ stub_clone:
     xor %r8d, %r8d
     syscall
     test %rax, %rax
-    jz 1f
+    jz stub_park
     int3
     ud2
     /* The new thread touches no memory: it has no stack of its own yet. */
-1:  mov $SYS_pause, %eax
+    .globl stub_park
+stub_park:
+    mov $SYS_pause, %eax
     syscall
-    jmp 1b
+    jmp stub_park
 
     .globl stub_exit_thread
 stub_exit_thread:
@@ -139,8 +154,8 @@ control_loop:
     jmp control_loop
 3:  mov %eax, %r14d
     lea 64(%r15), %r13
-4:  mov (%r13), %rax
-    cmp $-1, %rax
+4:  mov (%r13), %rbx
+    cmp $-1, %rbx
     je 5f
     mov 8(%r13), %rdi
     mov 16(%r13), %rsi
@@ -148,9 +163,20 @@ control_loop:
     mov 32(%r13), %r10
     mov 40(%r13), %r8
     mov 48(%r13), %r9
+    /* Flags above the syscall number (see the note at the top). */
+    bt $OP_FD_R8, %rbx
+    jnc 6f
+    mov %r12, %r8
+6:  bt $OP_FD_RDI, %rbx
+    jnc 7f
+    mov %r12, %rdi
+7:  mov %ebx, %eax
     syscall
     mov %rax, 56(%r13)
-    cmp $-4095, %rax
+    bt $OP_SAVE, %rbx
+    jnc 8f
+    mov %rax, %r12
+8:  cmp $-4095, %rax
     jae 5f
     add $64, %r13
     jmp 4b

@@ -29,10 +29,10 @@ use parking_lot::{Condvar, Mutex};
 use crate::fs::{FdTable, HostFile};
 use crate::loader::{ExecArgs, Program};
 use crate::mm::fault::FaultThread;
-use crate::mm::uffd::Uffd;
-use crate::mm::{AddressSpace, Memory};
+use crate::mm::{AddressSpace, Layout, Memory};
 use crate::platform::{stub, GuestThread, Platform, PlatformKind, Regs, StubHandle};
 use crate::sched::Dispatcher;
+use crate::signal::frame::XstateLayout;
 use crate::task::table::Tasks;
 use crate::task::{ExitStatus, Live, Mm, Process, Thread, ThreadState};
 use crate::trace::Tracer;
@@ -103,10 +103,12 @@ pub enum Start {
     /// init: a new stub with `prog` loaded.
     Exec { prog: Program, args: ExecArgs },
     /// A fork child: a new stub mapping the thread's (forked) address
-    /// space; the guest starts from `regs`; `set_child_tid` is
+    /// space; the guest starts from `regs` and the parent's FPU/vector
+    /// state `xstate` (none: the initial state); `set_child_tid` is
     /// CLONE_CHILD_SETTID's pointer (written in the child's memory).
     Fork {
         regs: Regs,
+        xstate: Option<Vec<u8>>,
         set_child_tid: Option<u64>,
     },
     /// A new host thread `host_tid` in `stub` (clone with CLONE_VM); the
@@ -180,13 +182,17 @@ impl Kernel {
         Ok(k)
     }
 
-    /// The layout of a new address space.
+    /// A new, empty address space.
     pub fn new_space(&self) -> Result<AddressSpace, KernelError> {
+        Ok(AddressSpace::new(self.memory.clone(), self.space_layout()?))
+    }
+
+    /// The layout of a new address space (it depends on RLIMIT_STACK).
+    pub fn space_layout(&self) -> Result<Layout, KernelError> {
         let base = stub::layout()
             .map_err(crate::platform::PlatformError::from)?
             .base;
-        let layout = crate::loader::layout(base, self.stack_size());
-        Ok(AddressSpace::new(self.memory.clone(), layout))
+        Ok(crate::loader::layout(base, self.stack_size()))
     }
 
     /// The main thread's stack size: RLIMIT_STACK, within 128 KiB..1 GiB.
@@ -196,13 +202,25 @@ impl Kernel {
             .clamp(128 << 10, 1 << 30)
     }
 
-    /// Creates a stub for `space` and attaches it: uffd, fault thread.
-    pub fn attach_stub(&self, mm: &Mm) -> Result<Box<dyn GuestThread>, KernelError> {
+    /// Takes a stub for `space` (from the pool) and attaches it: uffd,
+    /// fault thread. The thread's FPU/vector state becomes `xstate` (none:
+    /// the initial state; stubs are reused, so it must not be whatever the
+    /// last guest left).
+    pub fn attach_stub(
+        &self,
+        mm: &Mm,
+        xstate: Option<&[u8]>,
+    ) -> Result<Box<dyn GuestThread>, KernelError> {
         let ns = self.platform.new_address_space()?;
-        mm.space.set_uffd(Uffd::new(ns.uffd)?);
+        mm.space.set_uffd(ns.uffd);
         mm.space.set_stub(ns.stub);
         mm.set_faults(FaultThread::spawn(mm.space.clone())?);
-        Ok(ns.thread)
+        let mut thread = ns.thread;
+        match xstate {
+            Some(x) => thread.set_xstate(x)?,
+            None => thread.set_xstate(&XstateLayout::get().init_image())?,
+        }
+        Ok(thread)
     }
 
     /// Runs `prog` as pid 1 and returns how it ended, once every guest is
@@ -246,6 +264,7 @@ impl Kernel {
         {
             crate::log::warn("kernel threads still running 10 s after init exited");
         }
+        self.platform.shutdown();
         Ok(status)
     }
 
@@ -312,7 +331,7 @@ impl Kernel {
         let mm = thread.mm();
         let mut guest = match start {
             Start::Exec { prog, args } => {
-                let mut guest = self.attach_stub(&mm)?;
+                let mut guest = self.attach_stub(&mm, None)?;
                 let started =
                     crate::loader::load(&prog, &mm.space, &mut *guest, &args, self.stack_size())
                         .map_err(KernelError::Load)?;
@@ -321,9 +340,10 @@ impl Kernel {
             }
             Start::Fork {
                 regs,
+                xstate,
                 set_child_tid,
             } => {
-                let mut guest = self.attach_stub(&mm)?;
+                let mut guest = self.attach_stub(&mm, xstate.as_deref())?;
                 mm.space.populate(&mut *guest).map_err(KernelError::Load)?;
                 if let Some(p) = set_child_tid {
                     let _ = mm.space.write(p, &thread.tid.to_ne_bytes());

@@ -197,17 +197,16 @@ fn drive_as(
                 }
                 match outcome {
                     Outcome::Return => guest.set_syscall_result(encode(&res)),
-                    Outcome::Exec(new) => {
-                        *guest = new;
-                        if let Some(next) = successor {
-                            return Driven::Became(next);
-                        }
-                    }
+                    Outcome::Exec(new) => *guest = new,
                     Outcome::ExitThread(st) => return Driven::Ended(st),
                     Outcome::ExitProcess(st) => {
                         thread.process.begin_exit(st);
                         return Driven::Ended(st);
                     }
+                }
+                // An execve from a non-leader thread: go on as the leader.
+                if let Some(next) = successor {
+                    return Driven::Became(next);
                 }
             }
             // A fault of guest code: a signal it cannot block or ignore,

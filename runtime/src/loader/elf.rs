@@ -347,7 +347,15 @@ pub fn map_image(
                     backing: Backing::File {
                         file: file.clone(),
                         offset: p.p_offset - (vaddr - start),
-                        file_end: p.p_offset + p.p_filesz,
+                        // Only a segment with a bss sees zeroes after its
+                        // file bytes in their last page (binfmt_elf's
+                        // padzero); otherwise the page shows the file, as
+                        // Linux maps it (and umk can map it directly).
+                        file_end: if p.p_memsz > p.p_filesz {
+                            p.p_offset + p.p_filesz
+                        } else {
+                            u64::MAX
+                        },
                     },
                     role: Role::Plain,
                 },

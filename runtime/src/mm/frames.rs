@@ -21,9 +21,11 @@
 //!
 //! Reference counts: an allocated frame has an implicit count of 1; only
 //! frames shared by several mappings (copy-on-write after fork) carry an
-//! explicit count, in a side table, so the common path stores nothing.
+//! explicit count, in a side table, so the common path stores nothing. The
+//! table holds *runs* of frames with the same count ([`RefCounts`]): a fork
+//! shares whole extents, so sharing an 8 MiB stack is one entry, not 2048.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 
 use memmap2::MmapRaw;
@@ -134,6 +136,136 @@ impl RunAllocator {
     }
 }
 
+/// Explicit reference counts (≥ 2) of runs of frames: start → (end, count),
+/// disjoint runs; frames in no run have count 1 (or are free).
+#[derive(Debug, Default)]
+pub struct RefCounts {
+    runs: BTreeMap<Frame, (Frame, u32)>,
+}
+
+impl RefCounts {
+    pub fn is_empty(&self) -> bool {
+        self.runs.is_empty()
+    }
+
+    /// Splits the run containing `at` so that `at` starts a run.
+    fn split_at(&mut self, at: Frame) {
+        if let Some((&s, &(e, c))) = self.runs.range(..at).next_back() {
+            if at < e {
+                self.runs.insert(s, (at, c));
+                self.runs.insert(at, (e, c));
+            }
+        }
+    }
+
+    /// Merges neighbouring runs with equal counts around `[start, end]`.
+    fn merge_around(&mut self, start: Frame, end: Frame) {
+        let first = self
+            .runs
+            .range(..start)
+            .next_back()
+            .map_or(start, |(&s, _)| s);
+        let keys: Vec<Frame> = self.runs.range(first..=end).map(|(&k, _)| k).collect();
+        let mut prev: Option<Frame> = None;
+        for k in keys {
+            let Some(&(e, c)) = self.runs.get(&k) else {
+                continue;
+            };
+            if let Some(p) = prev {
+                if let Some(&(pe, pc)) = self.runs.get(&p) {
+                    if pe == k && pc == c {
+                        self.runs.remove(&k);
+                        self.runs.insert(p, (e, c));
+                        continue;
+                    }
+                }
+            }
+            prev = Some(k);
+        }
+    }
+
+    /// Adds a reference to every frame of `[start, end)`.
+    pub fn share(&mut self, start: Frame, end: Frame) {
+        if start >= end {
+            return;
+        }
+        self.split_at(start);
+        self.split_at(end);
+        let inside: Vec<(Frame, Frame, u32)> = self
+            .runs
+            .range(start..end)
+            .map(|(&s, &(e, c))| (s, e, c))
+            .collect();
+        let mut at = start;
+        for (s, e, c) in inside {
+            if at < s {
+                self.runs.insert(at, (s, 2));
+            }
+            self.runs.insert(s, (e, c + 1));
+            at = e;
+        }
+        if at < end {
+            self.runs.insert(at, (end, 2));
+        }
+        self.merge_around(start, end);
+    }
+
+    /// Drops a reference to every frame of `[start, end)`; returns the runs
+    /// whose count reached zero (frames that were not shared).
+    pub fn release(&mut self, start: Frame, end: Frame) -> Vec<(Frame, u64)> {
+        let mut free = Vec::new();
+        if start >= end {
+            return free;
+        }
+        if self.runs.is_empty() {
+            free.push((start, end - start));
+            return free;
+        }
+        self.split_at(start);
+        self.split_at(end);
+        let inside: Vec<(Frame, Frame, u32)> = self
+            .runs
+            .range(start..end)
+            .map(|(&s, &(e, c))| (s, e, c))
+            .collect();
+        let mut at = start;
+        for (s, e, c) in inside {
+            if at < s {
+                free.push((at, s - at));
+            }
+            if c > 2 {
+                self.runs.insert(s, (e, c - 1));
+            } else {
+                self.runs.remove(&s);
+            }
+            at = e;
+        }
+        if at < end {
+            free.push((at, end - at));
+        }
+        self.merge_around(start, end);
+        free
+    }
+
+    /// Whether any frame of `[start, end)` has a count ≥ 2.
+    pub fn any(&self, start: Frame, end: Frame) -> bool {
+        if let Some((_, &(e, _))) = self.runs.range(..=start).next_back() {
+            if start < e {
+                return true;
+            }
+        }
+        self.runs.range(start..end).next().is_some()
+    }
+
+    /// The count of frame `f` (1 if it has no explicit count).
+    pub fn get(&self, f: Frame) -> u32 {
+        match self.runs.range(..=f).next_back() {
+            Some((_, &(e, c))) if f < e => c,
+            _ => 1,
+        }
+    }
+}
+
 /// Guest physical memory: the memfd, umk's view of it, the allocator.
 pub struct Memory {
     memfd: OwnedFd,
@@ -141,7 +273,7 @@ pub struct Memory {
     total_pages: u64,
     alloc: Mutex<RunAllocator>,
     /// Explicit reference counts of shared frames (count ≥ 2).
-    shared: Mutex<HashMap<Frame, u32>>,
+    shared: Mutex<RefCounts>,
     /// Frames of private file mappings whose contents have not been read
     /// from the file yet (demand paging; see `space.rs`).
     unfilled: Mutex<RangeSet>,
@@ -172,7 +304,7 @@ impl Memory {
             view,
             total_pages,
             alloc: Mutex::new(RunAllocator::new(total_pages)),
-            shared: Mutex::new(HashMap::new()),
+            shared: Mutex::new(RefCounts::default()),
             unfilled: Mutex::new(RangeSet::default()),
         })
     }
@@ -201,10 +333,7 @@ impl Memory {
 
     /// Adds a reference to each frame of `[start, start+n)`.
     pub fn share(&self, start: Frame, n: u64) {
-        let mut shared = self.shared.lock();
-        for f in start..start + n {
-            *shared.entry(f).or_insert(1) += 1;
-        }
+        self.shared.lock().share(start, start + n);
     }
 
     /// Whether any frame at all is shared (false until the first fork).
@@ -215,43 +344,102 @@ impl Memory {
     /// Whether any frame of `[start, start+n)` has more than one reference
     /// (one lock, and nothing to look at before the first fork).
     pub fn any_shared(&self, start: Frame, n: u64) -> bool {
-        let shared = self.shared.lock();
-        !shared.is_empty() && (start..start + n).any(|f| shared.contains_key(&f))
+        self.shared.lock().any(start, start + n)
     }
 
     /// The reference count of frame `f` (1 for an unshared allocated frame).
     pub fn refcount(&self, f: Frame) -> u32 {
-        self.shared.lock().get(&f).copied().unwrap_or(1)
+        self.shared.lock().get(f)
     }
 
     /// Drops a reference to each frame of `[start, start+n)`; frames whose
     /// count reaches zero are freed and their memory returned to the host.
     pub fn release(&self, start: Frame, n: u64) {
-        let mut to_free: Vec<(Frame, u64)> = Vec::new();
-        {
-            let mut shared = self.shared.lock();
-            if shared.is_empty() {
-                to_free.push((start, n));
-            } else {
-                for f in start..start + n {
-                    match shared.get_mut(&f) {
-                        Some(c) if *c > 2 => *c -= 1,
-                        Some(_) => {
-                            shared.remove(&f);
-                        }
-                        None => match to_free.last_mut() {
-                            Some((s, l)) if *s + *l == f => *l += 1,
-                            _ => to_free.push((f, 1)),
-                        },
-                    }
-                }
-            }
-        }
+        let to_free = self.shared.lock().release(start, start + n);
         for (s, l) in to_free {
             self.unfilled.lock().remove(s, s + l);
             self.punch(s, l);
             self.alloc.lock().free(s, l);
         }
+    }
+
+    /// Copies frames `[src, src+n)` into `[dst, dst+n)`. Only pages that
+    /// exist in the memfd are copied (`SEEK_DATA`); holes stay holes in the
+    /// destination, which must be fresh (all holes). `pwrite` from umk's view
+    /// of the source lets the kernel allocate and fill each destination page
+    /// in one go: about twice as fast here as faulting the destination in
+    /// through umk's view and `memcpy`.
+    pub fn copy_frames(&self, src: Frame, dst: Frame, n: u64) {
+        let fd = self.memfd.as_raw_fd();
+        let (start, end) = (src * PAGE_SIZE, (src + n) * PAGE_SIZE);
+        let mut at = start;
+        while at < end {
+            // SAFETY: lseek on our own memfd; plain integers.
+            let data = unsafe { libc::lseek(fd, at as i64, libc::SEEK_DATA) };
+            if data < 0 || data as u64 >= end {
+                break;
+            }
+            // SAFETY: as above.
+            let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
+            let stop = if hole < 0 {
+                end
+            } else {
+                (hole as u64).min(end)
+            };
+            let mut off = data as u64;
+            while off < stop {
+                let dst_off = dst * PAGE_SIZE + (off - start);
+                // SAFETY: the source lies inside umk's mapping of the memfd
+                // (frames from our allocator) for `stop - off` bytes; pwrite
+                // only reads it. Guests may write it concurrently (the copy
+                // then holds some mix, as a copy by the kernel would).
+                let w = unsafe {
+                    libc::pwrite(
+                        fd,
+                        self.view.as_ptr().add(off as usize).cast(),
+                        (stop - off) as usize,
+                        dst_off as i64,
+                    )
+                };
+                if w <= 0 {
+                    if w < 0 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EINTR)
+                    {
+                        continue;
+                    }
+                    // Out of host memory: the rest reads as zeroes.
+                    crate::log::warn("mm: copying frames failed");
+                    return;
+                }
+                off += w as u64;
+            }
+            at = stop;
+        }
+    }
+
+    /// The runs of frames in `[start, start+n)` that hold data in the memfd
+    /// (`SEEK_DATA`/`SEEK_HOLE`); the rest are holes and read as zeroes.
+    pub fn data_runs(&self, start: Frame, n: u64) -> Vec<(Frame, Frame)> {
+        let fd = self.memfd.as_raw_fd();
+        let end = (start + n) * PAGE_SIZE;
+        let mut at = start * PAGE_SIZE;
+        let mut out = Vec::new();
+        while at < end {
+            // SAFETY: lseek on our own memfd; plain integers.
+            let data = unsafe { libc::lseek(fd, at as i64, libc::SEEK_DATA) };
+            if data < 0 || data as u64 >= end {
+                break;
+            }
+            // SAFETY: as above.
+            let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
+            let stop = if hole < 0 {
+                end
+            } else {
+                (hole as u64).min(end)
+            };
+            out.push((data as u64 / PAGE_SIZE, stop.div_ceil(PAGE_SIZE)));
+            at = stop;
+        }
+        out
     }
 
     /// The set of frames still waiting for their file contents.
@@ -414,6 +602,34 @@ mod tests {
         assert_eq!(other, 16);
         assert!(!a.alloc_at(r + 16, 1), "taken by `other`");
         assert!(!a.alloc_at(60, 8), "runs past the end");
+    }
+
+    #[test]
+    fn refcount_runs() {
+        let mut r = RefCounts::default();
+        r.share(10, 20);
+        r.share(15, 30);
+        assert_eq!(
+            (
+                r.get(9),
+                r.get(10),
+                r.get(15),
+                r.get(19),
+                r.get(20),
+                r.get(30)
+            ),
+            (1, 2, 3, 3, 2, 1)
+        );
+        assert!(r.any(0, 11) && !r.any(0, 10) && !r.any(30, 40) && r.any(29, 40));
+        // Frames 5..10 and 30..35 were not shared: they are freed.
+        assert_eq!(r.release(5, 35), vec![(5, 5), (30, 5)]);
+        assert_eq!((r.get(10), r.get(15), r.get(20)), (1, 2, 1));
+        assert_eq!(r.release(10, 20), vec![(10, 5)]);
+        assert!(r.is_empty());
+        // Equal neighbours merge back into one run.
+        r.share(0, 4);
+        r.share(4, 8);
+        assert_eq!(r.runs.len(), 1);
     }
 
     #[test]

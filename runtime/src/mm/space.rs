@@ -12,7 +12,25 @@
 //!   unmapped them;
 //! - private file VMAs are registered on the stub's userfaultfd for missing
 //!   and minor faults; their frames stay in `Memory::unfilled` until first
-//!   use, when a cluster of pages is read from the file (see [`Self::fault`]).
+//!   use, when a cluster of pages is read from the file (see [`AddressSpace::fault`]);
+//! - *direct* VMAs (below) have no frames at all.
+//!
+//! # Direct file mappings
+//!
+//! Copying file pages into frames costs ~4.5 µs a page (a fresh memfd page
+//! plus the copy), against ~0.2 µs natively, where the page cache is shared
+//! and fault-around maps 16 pages at once; a fork + exec + exit of a small
+//! static program spent most of its time there. So a private file VMA that
+//! is not writable (program text, read-only data, shared libraries) is
+//! mapped by the stub straight from the host file (`HostOp::map_file`:
+//! the stub opens the file through its descriptor of umk's `/proc/PID/fd`,
+//! maps it `MAP_PRIVATE` and closes it), and the host kernel pages it in,
+//! shares it with every other stub, and raises SIGBUS past the end of the
+//! file, as Linux does. Such a VMA has no frames; umk reads it with `pread`
+//! ([`AddressSpace::read`]). Nothing can write it: `mprotect` to writable (and
+//! `mremap`) first turn it into an ordinary private file VMA with frames
+//! loaded lazily from the file (`materialize`). A fork child's stub
+//! maps it from the file again.
 //!
 //! # Copy-on-write
 //!
@@ -36,6 +54,7 @@
 //! host's write protection, so [`AddressSpace::write`] breaks COW first.
 
 use std::collections::BTreeMap;
+use std::os::fd::AsRawFd;
 use std::sync::{Arc, OnceLock};
 
 use guest_abi::mman::{
@@ -51,7 +70,7 @@ use parking_lot::Mutex;
 use super::frames::{Frame, Memory, PAGE_SIZE};
 use super::hostop::{HostMmu, HostOp};
 use super::uffd::{self, Uffd};
-use super::vma::{Backing, Role, Vma};
+use super::vma::{Backing, MappedFile, Role, Vma};
 use crate::error::{SysError, SysResult, EFAULT};
 use crate::platform::{Remote, StubHandle};
 use crate::sys_err;
@@ -63,6 +82,19 @@ pub const FAULT_CLUSTER: u64 = 64;
 /// Pages copied per copy-on-write break: 2.2N per page for a 16-page chunk
 /// against 13N for one page (`../shared/prototypes/memory/FINDINGS.md`).
 pub const COW_CHUNK: u64 = 16;
+
+/// Largest chunk a sequential writer's COW breaks grow to (1 MiB): a break
+/// costs 40–100 µs besides the copy (~2.5 µs a page), so a 64 MiB
+/// sequential write takes ~70 breaks instead of 1024.
+pub const COW_CHUNK_MAX: u64 = 256;
+
+/// Fork copies writable private VMAs of at most this many pages for the
+/// child at once (see [`AddressSpace::fork`]).
+const EAGER_SMALL_VMA: u64 = 16;
+/// Pages fork copies around each hot address (a quarter below it).
+const EAGER_AROUND: u64 = 16;
+/// Most pages fork copies eagerly.
+const EAGER_BUDGET: u64 = 64;
 
 /// Where things go in a guest address space.
 #[derive(Clone, Copy, Debug)]
@@ -100,6 +132,10 @@ pub struct MapRequest {
 struct Inner {
     vmas: BTreeMap<u64, Vma>,
     extents: BTreeMap<u64, Extent>,
+    /// Where the last COW break ended, and its chunk's size in pages
+    /// (sequential writers get growing chunks: see `cow_chunk`).
+    cow_next: u64,
+    cow_pages: u64,
     layout: Layout,
     brk_start: u64,
     brk: u64,
@@ -279,6 +315,8 @@ impl AddressSpace {
             inner: Mutex::new(Inner {
                 vmas: BTreeMap::new(),
                 extents: BTreeMap::new(),
+                cow_next: 0,
+                cow_pages: COW_CHUNK,
                 layout,
                 brk_start: 0,
                 brk: 0,
@@ -297,11 +335,19 @@ impl AddressSpace {
     }
 
     /// The child's copy of this address space for fork(2): the same VMAs and
-    /// frames, every frame's count raised; this side's private ranges are
-    /// write-protected before it returns. The child has no stub yet: its
-    /// kernel thread calls [`Self::populate`] once it has one.
-    pub fn fork(&self) -> SysResult<AddressSpace> {
-        let inner = self.inner.lock();
+    /// frames, every frame's count raised; this side's shared private
+    /// ranges are write-protected before it returns. The child has no stub
+    /// yet: its kernel thread calls [`Self::populate`] once it has one.
+    ///
+    /// `hot` are addresses both sides are about to write (the caller's stack
+    /// pointer and thread pointer): the pages around them, and small
+    /// writable VMAs (`.data`, `.bss`), are copied for the child now instead
+    /// of shared (`eager_ranges`). A copy costs ~2–4 µs a page here;
+    /// a copy-on-write fault costs 40–100 µs (fault thread, control thread
+    /// and two wake-ups), and right after fork both sides fault on exactly
+    /// these pages.
+    pub fn fork(&self, hot: &[u64]) -> SysResult<AddressSpace> {
+        let mut inner = self.inner.lock();
         // Writable private file pages are loaded now: after fork they are
         // write-protected, and a minor fault resolved with UFFDIO_CONTINUE
         // does not keep the protection (seen on 6.18), so these ranges are
@@ -315,27 +361,61 @@ impl AddressSpace {
         for v in &writable_files {
             self.fill(&inner, v, v.start, v.end);
         }
-        for e in inner.extents.values() {
-            self.memory.share(e.frame, e.pages);
+        let eager = self.eager_ranges(&inner, hot);
+        for &(lo, hi) in &eager {
+            inner.split_at(lo);
+            inner.split_at(hi);
         }
-        let child = Inner {
+        let in_eager = |a: u64| eager.iter().any(|&(lo, hi)| lo <= a && a < hi);
+        for (&s, e) in &inner.extents {
+            if !in_eager(s) {
+                self.memory.share(e.frame, e.pages);
+            }
+        }
+        let mut child = Inner {
             vmas: inner.vmas.clone(),
             extents: inner.extents.clone(),
+            cow_next: 0,
+            cow_pages: COW_CHUNK,
             layout: inner.layout,
             brk_start: inner.brk_start,
             brk: inner.brk,
         };
+        for &(lo, hi) in &eager {
+            let pages = (hi - lo) / PAGE_SIZE;
+            let new = match self.alloc_frames(&child, lo, pages) {
+                Ok(f) => f,
+                Err(_) => {
+                    drop(inner);
+                    drop(AddressSpace::from_inner(self.memory.clone(), child));
+                    return sys_err!(ENOMEM, "out of frames");
+                }
+            };
+            let keys: Vec<u64> = child.extents.range(lo..hi).map(|(&k, _)| k).collect();
+            for k in keys {
+                child.extents.remove(&k);
+            }
+            child.extents.insert(lo, Extent { frame: new, pages });
+            child.merge_at(lo);
+            for (addr, frame, n) in inner.frames_in(lo, hi) {
+                self.memory
+                    .copy_frames(frame, new + (addr - lo) / PAGE_SIZE, n);
+            }
+        }
+        for &(lo, hi) in &eager {
+            for at in [lo, hi] {
+                inner.merge_at(at);
+                child.merge_at(at);
+            }
+        }
         if let Some(u) = self.uffd.get() {
             for v in inner.vmas.values().filter(|v| !v.shared) {
-                let mode = forked_mode(v);
-                let r = u.register(v.start, v.len(), mode).and_then(|()| {
-                    if mode & uffd::MODE_WP != 0 {
-                        u.write_protect(v.start, v.len(), true)
-                    } else {
-                        Ok(())
-                    }
-                });
-                if let Err(e) = r {
+                if forked_mode(v) & uffd::MODE_WP == 0 {
+                    // Lazily loaded read-only file ranges: registered since
+                    // they were mapped.
+                    continue;
+                }
+                if let Err(e) = self.protect_shared(u, &inner, v) {
                     log::warn(&format!("mm: fork: protecting {:#x}: {e}", v.start));
                     drop(inner);
                     drop(AddressSpace::from_inner(self.memory.clone(), child));
@@ -344,6 +424,114 @@ impl AddressSpace {
             }
         }
         Ok(AddressSpace::from_inner(self.memory.clone(), child))
+    }
+
+    /// The ranges [`Self::fork`] gives the child frames of its own for,
+    /// instead of sharing them (sorted, disjoint):
+    /// - small writable private VMAs, whole, and [`EAGER_AROUND`] pages
+    ///   around each `hot` address in a writable private VMA, at most
+    ///   [`EAGER_BUDGET`] pages in all (their data is copied);
+    /// - every never-touched part of a private anonymous VMA (a hole in the
+    ///   memfd): it reads as zeroes on both sides, so the child's fresh
+    ///   frames need no copy, and neither side needs write protection
+    ///   there, now or when it first writes there later.
+    fn eager_ranges(&self, inner: &Inner, hot: &[u64]) -> Vec<(u64, u64)> {
+        let mut set = super::rangeset::RangeSet::default();
+        let mut budget = EAGER_BUDGET * PAGE_SIZE;
+        let writable_private = |v: &Vma| !v.shared && v.writable();
+        let mut want: Vec<(u64, u64)> = Vec::new();
+        for &a in hot {
+            let Some(v) = inner.vma_at(a).filter(|v| writable_private(v)) else {
+                continue;
+            };
+            if v.len() > EAGER_SMALL_VMA * PAGE_SIZE {
+                let lo = page_down(a)
+                    .saturating_sub(EAGER_AROUND / 4 * PAGE_SIZE)
+                    .max(v.start);
+                want.push((lo, (lo + EAGER_AROUND * PAGE_SIZE).min(v.end)));
+            }
+        }
+        for v in inner.vmas.values() {
+            if writable_private(v) && v.len() <= EAGER_SMALL_VMA * PAGE_SIZE {
+                want.push((v.start, v.end));
+            }
+        }
+        for (lo, hi) in want {
+            if hi - lo <= budget && set.intersect(lo, hi).is_empty() {
+                budget -= hi - lo;
+                set.insert(lo, hi);
+            }
+        }
+        for v in inner.vmas.values() {
+            if v.shared || v.is_file() {
+                continue;
+            }
+            for (addr, frame, n) in inner.frames_in(v.start, v.end) {
+                let mut at = frame;
+                for (ds, de) in self.memory.data_runs(frame, n) {
+                    if at < ds {
+                        set.insert(
+                            addr + (at - frame) * PAGE_SIZE,
+                            addr + (ds - frame) * PAGE_SIZE,
+                        );
+                    }
+                    at = de;
+                }
+                if at < frame + n {
+                    set.insert(addr + (at - frame) * PAGE_SIZE, addr + n * PAGE_SIZE);
+                }
+            }
+        }
+        set.intersect(0, u64::MAX)
+    }
+
+    /// Registers private VMA `v` for write protection and write-protects
+    /// the parts whose frames are shared (after fork).
+    fn protect_shared(&self, u: &Uffd, inner: &Inner, v: &Vma) -> Result<(), uffd::UffdError> {
+        let mut runs: Vec<(u64, u64)> = Vec::new();
+        for (addr, frame, n) in inner.frames_in(v.start, v.end) {
+            if !self.memory.any_shared(frame, n) {
+                continue;
+            }
+            let end = addr + n * PAGE_SIZE;
+            match runs.last_mut() {
+                Some((_, e)) if *e == addr => *e = end,
+                _ => runs.push((addr, end)),
+            }
+        }
+        if runs.is_empty() {
+            return Ok(());
+        }
+        u.register(v.start, v.len(), uffd::MODE_WP)?;
+        for (s, e) in runs {
+            u.write_protect(s, e - s, true)?;
+        }
+        Ok(())
+    }
+
+    /// Registers the parts of file VMA `v` whose frames still wait for the
+    /// file (lazy loading); filled parts are mapped by the host directly.
+    fn register_unfilled(&self, u: &Uffd, inner: &Inner, v: &Vma) -> Result<(), uffd::UffdError> {
+        let runs: Vec<(u64, u64)> = {
+            let unfilled = self.memory.unfilled();
+            inner
+                .frames_in(v.start, v.end)
+                .into_iter()
+                .flat_map(|(addr, frame, n)| {
+                    unfilled
+                        .intersect(frame, frame + n)
+                        .into_iter()
+                        .map(move |(fs, fe)| {
+                            let a = addr + (fs - frame) * PAGE_SIZE;
+                            (a, a + (fe - fs) * PAGE_SIZE)
+                        })
+                })
+                .collect()
+        };
+        for (s, e) in runs {
+            u.register(s, e - s, uffd::MODE_MISSING | uffd::MODE_MINOR)?;
+        }
+        Ok(())
     }
 
     fn from_inner(memory: Arc<Memory>, inner: Inner) -> AddressSpace {
@@ -356,11 +544,55 @@ impl AddressSpace {
     }
 
     /// Maps every VMA of a forked address space into its (new, empty) stub
-    /// and registers and write-protects it like the parent's.
+    /// and registers it: shared private ranges write-protected like the
+    /// parent's, file ranges only where they are not loaded yet.
     pub fn populate(&self, mmu: &mut dyn HostMmu) -> SysResult<()> {
-        let inner = self.inner.lock();
+        let mut inner = self.inner.lock();
+        if !self.stub.get().is_some_and(|s| s.maps_files()) {
+            // This stub cannot map files itself: direct mappings get frames.
+            let direct: Vec<u64> = inner
+                .vmas
+                .values()
+                .filter(|v| v.direct)
+                .map(|v| v.start)
+                .collect();
+            for k in direct {
+                let Some(v) = inner.vmas.get_mut(&k) else {
+                    continue;
+                };
+                v.direct = false;
+                let pages = v.len() / PAGE_SIZE;
+                let frame = self.alloc_frames(&inner, k, pages)?;
+                self.memory.unfilled().insert(frame, frame + pages);
+                inner.extents.insert(k, Extent { frame, pages });
+            }
+        }
         let mut ops = Vec::new();
+        // The file of the direct mappings being emitted (opened once for
+        // consecutive mappings of one file).
+        let mut open: Option<&Arc<MappedFile>> = None;
         for v in inner.vmas.values() {
+            let file = match &v.backing {
+                Backing::File { file, .. } if v.direct => Some(file),
+                _ => None,
+            };
+            if open.is_some() && !matches!((open, file), (Some(a), Some(b)) if Arc::ptr_eq(a, b)) {
+                ops.push(HostOp::close_opened());
+                open = None;
+            }
+            if let (Some(f), Backing::File { offset, .. }) = (file, &v.backing) {
+                if open.is_none() {
+                    ops.push(HostOp::open_file(f.fd().as_raw_fd()));
+                    open = Some(f);
+                }
+                ops.push(HostOp::map_opened(
+                    v.start,
+                    v.len(),
+                    host_prot(v.prot),
+                    *offset,
+                ));
+                continue;
+            }
             for (addr, frame, pages) in inner.frames_in(v.start, v.end) {
                 ops.push(HostOp::map(
                     addr,
@@ -370,20 +602,20 @@ impl AddressSpace {
                 ));
             }
         }
+        if open.is_some() {
+            ops.push(HostOp::close_opened());
+        }
         self.apply(mmu, &ops)?;
         if let Some(u) = self.uffd.get() {
             for v in inner.vmas.values() {
                 let mode = forked_mode(v);
-                if mode == 0 {
-                    continue;
-                }
-                let r = u.register(v.start, v.len(), mode).and_then(|()| {
-                    if mode & uffd::MODE_WP != 0 {
-                        u.write_protect(v.start, v.len(), true)
-                    } else {
-                        Ok(())
-                    }
-                });
+                let r = if mode & uffd::MODE_WP != 0 {
+                    self.protect_shared(u, &inner, v)
+                } else if mode != 0 {
+                    self.register_unfilled(u, &inner, v)
+                } else {
+                    Ok(())
+                };
                 if let Err(e) = r {
                     log::warn(&format!("mm: populate {:#x}: {e}", v.start));
                     return sys_err!(ENOMEM, "cannot register the child's memory");
@@ -419,13 +651,10 @@ impl AddressSpace {
         let old = inner.frames_in(lo, hi);
         let new = self.alloc_frames(inner, lo, pages)?;
         for &(addr, frame, n) in &old {
-            let dst = self.memory.frame_ptr(new + (addr - lo) / PAGE_SIZE, 0);
-            let src = self.memory.frame_ptr(frame, 0);
-            // SAFETY: both runs lie inside umk's mapping of the frames and
-            // do not overlap (`new` was just allocated). The source may be
-            // read concurrently by guest threads, never written (it is
-            // write-protected wherever it is mapped privately).
-            unsafe { std::ptr::copy_nonoverlapping(src, dst, (n * PAGE_SIZE) as usize) };
+            // The source is never written meanwhile: it is shared, so it is
+            // write-protected wherever it is mapped privately.
+            self.memory
+                .copy_frames(frame, new + (addr - lo) / PAGE_SIZE, n);
         }
         let r = Remote(stub.clone()).apply(&[HostOp::map(lo, hi - lo, host_prot(vma.prot), new)]);
         if let Err(e) = r {
@@ -448,11 +677,42 @@ impl AddressSpace {
         Ok(())
     }
 
-    /// The chunk of private VMA `vma` around `page` that a COW break copies.
-    fn cow_chunk(vma: &Vma, page: u64) -> (u64, u64) {
+    /// The chunk of private VMA `vma` around shared `page` that a COW break
+    /// copies: the [`COW_CHUNK`]-aligned chunk, or, when the break continues
+    /// where the last one ended (a sequential writer), twice the last
+    /// chunk's size from `page` on, up to [`COW_CHUNK_MAX`]. Only pages whose
+    /// frames are shared are taken: those are write-protected, so no guest
+    /// thread can write them while they are copied.
+    fn cow_chunk(&self, inner: &mut Inner, vma: &Vma, page: u64) -> (u64, u64) {
+        let sequential = page == inner.cow_next;
+        let pages = if sequential {
+            (inner.cow_pages * 2).min(COW_CHUNK_MAX)
+        } else {
+            COW_CHUNK
+        };
         let c = COW_CHUNK * PAGE_SIZE;
-        let lo = (page / c * c).max(vma.start);
-        (lo, (lo + c).min(vma.end))
+        let floor = if sequential {
+            page
+        } else {
+            (page / c * c).max(vma.start)
+        };
+        let ceil = (floor + pages * PAGE_SIZE).min(vma.end);
+        let shared = |p: u64| {
+            inner
+                .frame_of(p)
+                .is_some_and(|f| self.memory.refcount(f) > 1)
+        };
+        let mut lo = page;
+        while lo > floor && shared(lo - PAGE_SIZE) {
+            lo -= PAGE_SIZE;
+        }
+        let mut hi = page + PAGE_SIZE;
+        while hi < ceil && shared(hi) {
+            hi += PAGE_SIZE;
+        }
+        inner.cow_next = hi;
+        inner.cow_pages = pages;
+        (lo, hi)
     }
 
     /// A write-protect fault at `page`.
@@ -470,7 +730,7 @@ impl AddressSpace {
             )
         });
         if let (true, Some(v)) = (shared, vma) {
-            let (lo, hi) = Self::cow_chunk(&v, page);
+            let (lo, hi) = self.cow_chunk(&mut inner, &v, page);
             if self.break_cow(&mut inner, &v, lo, hi).is_ok() {
                 let _ = u.wake(lo, hi - lo);
                 return;
@@ -529,6 +789,74 @@ impl AddressSpace {
         })
     }
 
+    /// Whether `vma` (not installed yet) can be a direct file mapping: see
+    /// "Direct file mappings" in the module note.
+    fn can_map_directly(&self, vma: &Vma) -> bool {
+        let Backing::File {
+            offset, file_end, ..
+        } = &vma.backing
+        else {
+            return false;
+        };
+        !vma.shared
+            && !vma.writable()
+            && offset.is_multiple_of(PAGE_SIZE)
+            && (*file_end == u64::MAX || *file_end >= offset + vma.len())
+            && self.stub.get().is_some_and(|s| s.maps_files())
+    }
+
+    /// Turns the direct file mappings in `[start, end)` into ordinary
+    /// private file VMAs: fresh frames, loaded lazily from the file, mapped
+    /// over the host's file mapping.
+    fn materialize(
+        &self,
+        inner: &mut Inner,
+        start: u64,
+        end: u64,
+        mmu: &mut dyn HostMmu,
+    ) -> SysResult<()> {
+        let any = inner
+            .vmas
+            .range(..end)
+            .rev()
+            .take_while(|(_, v)| v.end > start)
+            .any(|(_, v)| v.direct);
+        if !any {
+            return Ok(());
+        }
+        inner.split_at(start);
+        inner.split_at(end);
+        let keys: Vec<u64> = inner
+            .vmas
+            .range(start..end)
+            .filter(|(_, v)| v.direct)
+            .map(|(&k, _)| k)
+            .collect();
+        let mut ops = Vec::new();
+        for &k in &keys {
+            let Some(v) = inner.vmas.get_mut(&k) else {
+                continue;
+            };
+            v.direct = false;
+            let v = v.clone();
+            let pages = v.len() / PAGE_SIZE;
+            let frame = self.alloc_frames(inner, v.start, pages)?;
+            self.memory.unfilled().insert(frame, frame + pages);
+            inner.extents.insert(v.start, Extent { frame, pages });
+            ops.push(HostOp::map(v.start, v.len(), host_prot(v.prot), frame));
+        }
+        let r = self.apply(mmu, &ops);
+        for &k in &keys {
+            if let Some(e) = inner.vmas.get(&k).map(|v| v.end) {
+                self.register_file_range(k, e);
+            }
+        }
+        for k in keys.into_iter().chain([start, end]) {
+            inner.merge_at(k);
+        }
+        r
+    }
+
     fn register_file_range(&self, start: u64, end: u64) {
         if let Some(u) = self.uffd.get() {
             if let Err(e) = u.register(start, end - start, uffd::MODE_MISSING | uffd::MODE_MINOR) {
@@ -537,9 +865,18 @@ impl AddressSpace {
         }
     }
 
-    /// Installs a new VMA over `[start, start+len)` with fresh frames
-    /// (the range must already be free in our maps).
+    /// Installs a new VMA over `[start, start+len)` with fresh frames, or
+    /// none if it is a direct file mapping (the range must already be free
+    /// in our maps).
     fn install(&self, inner: &mut Inner, vma: Vma, ops: &mut Vec<HostOp>) -> SysResult<()> {
+        if vma.direct {
+            ops.extend(direct_map_ops(&vma));
+            let (start, end) = (vma.start, vma.end);
+            inner.vmas.insert(start, vma);
+            inner.merge_at(start);
+            inner.merge_at(end);
+            return Ok(());
+        }
         let pages = vma.len() / PAGE_SIZE;
         let frame = self.alloc_frames(inner, vma.start, pages)?;
         if vma.is_file() {
@@ -616,23 +953,26 @@ impl AddressSpace {
         };
         let end = start + len;
         let mut ops = Vec::new();
+        let replaced = !inner.is_free(start, end);
         let freed = inner.remove_range(start, end);
-        if !freed.is_empty() {
+        if replaced {
             // MAP_FIXED over existing mappings: the new mmap replaces them.
             ops.push(HostOp::unmap(start, len));
         }
-        let vma = Vma {
+        let mut vma = Vma {
             start,
             end,
             prot: req.prot,
             shared,
             backing: req.backing,
             role: req.role,
+            direct: false,
         };
-        let is_file = vma.is_file();
+        vma.direct = self.can_map_directly(&vma);
+        let lazy = vma.is_file() && !vma.direct;
         self.install(&mut inner, vma, &mut ops)?;
         self.apply(mmu, &ops)?;
-        if is_file {
+        if lazy {
             self.register_file_range(start, end);
         }
         drop(inner);
@@ -658,8 +998,9 @@ impl AddressSpace {
         if end > inner.layout.task_size {
             return sys_err!(EINVAL, "munmap range outside the address space");
         }
+        let mapped = !inner.is_free(addr, end);
         let freed = inner.remove_range(addr, end);
-        if !freed.is_empty() {
+        if mapped {
             self.apply(mmu, &[HostOp::unmap(addr, end - addr)])?;
         }
         drop(inner);
@@ -688,11 +1029,16 @@ impl AddressSpace {
         if !inner.fully_mapped(addr, end) {
             return sys_err!(ENOMEM, "mprotect range not fully mapped");
         }
-        // Pages shared copy-on-write that were not writable were not
-        // write-protected (see `forked_mode`): copy them before they become
-        // writable.
-        if prot & PROT_WRITE != 0 && self.any_shared(&inner, addr, end) {
-            self.unshare_for_write(&mut inner, addr, end)?;
+        if prot & PROT_WRITE != 0 {
+            // Direct file mappings must become frames before a write can
+            // make their pages differ from the file.
+            self.materialize(&mut inner, addr, end, mmu)?;
+            // Pages shared copy-on-write that were not writable were not
+            // write-protected (see `forked_mode`): copy them before they
+            // become writable.
+            if self.any_shared(&inner, addr, end) {
+                self.unshare_for_write(&mut inner, addr, end)?;
+            }
         }
         inner.split_at(addr);
         inner.split_at(end);
@@ -733,6 +1079,7 @@ impl AddressSpace {
                 shared: false,
                 backing: Backing::Anon,
                 role: Role::Heap,
+                direct: false,
             };
             let mut ops = Vec::new();
             if self.install(&mut inner, vma, &mut ops).is_err() || self.apply(mmu, &ops).is_err() {
@@ -788,9 +1135,14 @@ impl AddressSpace {
         };
         let mut inner = self.inner.lock();
         let lay = inner.layout;
-        let Some(vma) = inner.vma_at(old).cloned() else {
+        let Some(mut vma) = inner.vma_at(old).cloned() else {
             return sys_err!(EFAULT, "mremap: old address not mapped");
         };
+        if vma.direct {
+            // Moving or growing a direct file mapping: as frames.
+            self.materialize(&mut inner, vma.start, vma.end, mmu)?;
+            vma = inner.vma_at(old).cloned().ok_or(EFAULT)?;
+        }
         if old_len == 0 {
             return sys_err!(
                 EINVAL,
@@ -968,12 +1320,13 @@ impl AddressSpace {
                 break;
             };
             let (a, b) = (at, v.end.min(end));
-            if !v.shared {
+            // A direct file mapping is read-only: nothing to drop.
+            if !v.shared && !v.direct {
                 for (_, frame, pages) in inner.frames_in(a, b) {
                     // A frame shared with another address space (after fork)
                     // must not be zeroed under it: those pages keep their
                     // contents (allowed for MADV_FREE, a gap for DONTNEED).
-                    if (frame..frame + pages).all(|f| self.memory.refcount(f) == 1) {
+                    if !self.memory.any_shared(frame, pages) {
                         self.memory.punch(frame, pages);
                         if v.is_file() {
                             self.memory.unfilled().insert(frame, frame + pages);
@@ -1025,6 +1378,19 @@ impl AddressSpace {
             return sys_err!(ENOMEM, "mincore range not fully mapped");
         }
         let mut out = vec![0u8; ((end - addr) / PAGE_SIZE) as usize];
+        // Direct file pages: the host's page cache; reported resident.
+        for (_, v) in inner
+            .vmas
+            .range(..end)
+            .rev()
+            .take_while(|(_, v)| v.end > addr)
+        {
+            if v.direct {
+                let (a, b) = (v.start.max(addr), v.end.min(end));
+                let i = ((a - addr) / PAGE_SIZE) as usize;
+                out[i..i + ((b - a) / PAGE_SIZE) as usize].fill(1);
+            }
+        }
         for (a, frame, pages) in inner.frames_in(addr, end) {
             let i = ((a - addr) / PAGE_SIZE) as usize;
             let dst = &mut out[i..i + pages as usize];
@@ -1166,7 +1532,17 @@ impl AddressSpace {
                 return Err(EFAULT);
             }
             let b = v.end.min(end);
-            if v.is_file() {
+            if v.direct {
+                // Past the end of the file a direct mapping has no page
+                // (SIGBUS in the guest): a kernel copy would fail there.
+                let Backing::File { file, offset, .. } = &v.backing else {
+                    return Err(EFAULT);
+                };
+                let size = nix::sys::stat::fstat(file.fd()).map_or(0, |st| st.st_size as u64);
+                if offset + (page_down(b - 1) - v.start) >= size {
+                    return Err(EFAULT);
+                }
+            } else if v.is_file() {
                 let v = v.clone();
                 let lo = page_down(at);
                 let c = FAULT_CLUSTER * PAGE_SIZE;
@@ -1182,12 +1558,22 @@ impl AddressSpace {
         }
         let mut done = 0usize;
         let mut at = addr;
+        let mut page_buf: Option<Box<[u8; PAGE_SIZE as usize]>> = None;
         while at < end {
             let page = page_down(at);
             let off = at - page;
             let n = ((PAGE_SIZE - off).min(end - at)) as usize;
-            let frame = inner.frame_of(page).ok_or(EFAULT)?;
-            f(self.memory.frame_ptr(frame, off), n, done);
+            match inner.frame_of(page) {
+                Some(frame) => f(self.memory.frame_ptr(frame, off), n, done),
+                None => {
+                    // A direct file mapping (read-only: `write` was refused
+                    // above): the page comes from the file.
+                    let v = inner.vma_at(page).filter(|v| v.direct).ok_or(EFAULT)?;
+                    let buf = page_buf.get_or_insert_with(|| Box::new([0; PAGE_SIZE as usize]));
+                    read_file_page(v, page, &mut buf[..])?;
+                    f(buf[off as usize..].as_mut_ptr(), n, done);
+                }
+            }
             done += n;
             at += n as u64;
         }
@@ -1219,7 +1605,7 @@ impl AddressSpace {
                     .frame_of(page)
                     .is_some_and(|f| self.memory.refcount(f) > 1);
             if shared {
-                let (lo, hi) = Self::cow_chunk(&v, page);
+                let (lo, hi) = self.cow_chunk(inner, &v, page);
                 self.break_cow(inner, &v, lo, hi)?;
                 page = hi;
             } else {
@@ -1326,6 +1712,24 @@ impl AddressSpace {
         self.inner.lock().vmas.values().cloned().collect()
     }
 
+    /// Empties the address space in place for execve(2) when its stub is
+    /// kept (the caller is its only user): everything is unmapped in the
+    /// stub (which also drops every userfaultfd registration), the frames
+    /// are released, and the layout becomes `layout`.
+    pub fn reset(&self, mmu: &mut dyn HostMmu, layout: Layout) -> SysResult<()> {
+        let mut inner = self.inner.lock();
+        self.apply(mmu, &[HostOp::unmap(0, inner.layout.task_size)])?;
+        inner.vmas.clear();
+        let freed: Vec<(Frame, u64)> = inner.extents.values().map(|e| (e.frame, e.pages)).collect();
+        inner.extents.clear();
+        inner.layout = layout;
+        inner.brk_start = 0;
+        inner.brk = 0;
+        drop(inner);
+        self.release(freed);
+        Ok(())
+    }
+
     /// Unmaps everything (exec and exit): frames are released once the
     /// stub is gone or has unmapped them.
     pub fn clear(&self) -> Vec<(Frame, u64)> {
@@ -1335,6 +1739,41 @@ impl AddressSpace {
         inner.extents.clear();
         freed
     }
+}
+
+/// Reads guest page `page` of direct file mapping `v` from the file into
+/// `buf` (one page); the part past the end of the file reads as zeroes.
+fn read_file_page(v: &Vma, page: u64, buf: &mut [u8]) -> SysResult<()> {
+    let Backing::File { file, offset, .. } = &v.backing else {
+        return Err(EFAULT);
+    };
+    let mut pos = offset + (page - v.start);
+    let mut got = 0;
+    while got < buf.len() {
+        match nix::sys::uio::pread(file.fd(), &mut buf[got..], pos as i64) {
+            Ok(0) => break,
+            Ok(k) => {
+                got += k;
+                pos += k as u64;
+            }
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(_) => return Err(EFAULT),
+        }
+    }
+    if got == 0 {
+        return Err(EFAULT);
+    }
+    buf[got..].fill(0);
+    Ok(())
+}
+
+/// Host operations that map direct file VMA `v` in the stub.
+fn direct_map_ops(v: &Vma) -> [HostOp; 3] {
+    let (fd, offset) = match &v.backing {
+        Backing::File { file, offset, .. } => (file.fd().as_raw_fd(), *offset),
+        Backing::Anon => (-1, 0),
+    };
+    HostOp::map_file(v.start, v.len(), host_prot(v.prot), fd, offset)
 }
 
 /// The userfaultfd modes a VMA is registered with once its frames may be
@@ -1366,8 +1805,12 @@ fn forked_mode(v: &Vma) -> u64 {
 
 impl Drop for AddressSpace {
     fn drop(&mut self) {
-        // The stub must be gone before its frames can go to anyone else.
-        drop(self.stub.take());
+        // The stub must not map the frames any more (emptied for reuse, or
+        // killed) before they can go to anyone else.
+        let uffd = self.uffd.take();
+        if let Some(stub) = self.stub.take() {
+            stub.retire(uffd, self.inner.get_mut().layout.task_size);
+        }
         let freed = self.clear();
         self.release(freed);
     }

@@ -66,6 +66,9 @@ pub struct Vma {
     pub shared: bool,
     pub backing: Backing,
     pub role: Role,
+    /// A private, non-writable file range the stub maps straight from the
+    /// host file (no frames; see `space.rs`, "Direct file mappings").
+    pub direct: bool,
 }
 
 impl Vma {
@@ -110,6 +113,7 @@ impl Vma {
             || self.prot != next.prot
             || self.shared != next.shared
             || self.role != next.role
+            || self.direct != next.direct
         {
             return false;
         }

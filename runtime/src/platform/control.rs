@@ -19,17 +19,33 @@
 //! # Lifetime
 //!
 //! [`StubHandle`] owns the stub's pidfd. Dropping it kills whatever is left
-//! of the stub (`pidfd_send_signal`, immune to pid reuse) and reaps it.
+//! of the stub (`pidfd_send_signal`, immune to pid reuse) and hands the
+//! pidfd to the **reaper** thread, which waits for the exit and reaps it, so
+//! whoever drops a stub (an exiting process, an exec) never waits for the
+//! host to tear a process down. The mailbox frame is released by the reaper
+//! too, once nothing can write it any more.
+//!
+//! # Users and the parked thread
+//!
+//! A stub also counts its *users*: host threads that are guest threads (or
+//! are about to become one). When the last one leaves ([`StubHandle::leave`])
+//! it does not exit but *parks*: it is detached at `stub_park`, a `pause`
+//! loop, and its tid is kept here. A stub whose guests are all gone and that
+//! has a parked thread can be emptied and used again for another address
+//! space (`platform::pool`): the next kernel thread seizes the parked thread.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock, Weak};
+use std::time::{Duration, Instant};
 
-use parking_lot::Mutex;
+use crossbeam_channel::{unbounded, Receiver, Sender};
+use parking_lot::{Condvar, Mutex};
 
+use super::pool::{ReadyStub, StubPool};
 use crate::mm::frames::Frame;
-use crate::mm::hostop::{HostMmu, HostOp, HostOpError};
+use crate::mm::hostop::{HostMmu, HostOp, HostOpError, OP_FD_RDI, OP_SAVE, OP_UMK_FD};
+use crate::mm::uffd::Uffd;
 use crate::mm::{Memory, PAGE_SIZE};
 
 /// Ops per request: the mailbox page minus its 64-byte header, minus the
@@ -46,11 +62,23 @@ const FUTEX_WAKE: i32 = 1;
 #[derive(Debug)]
 pub struct StubHandle {
     pid: i32,
-    pidfd: OwnedFd,
+    /// `None` only while being dropped (the reaper takes it).
+    pidfd: Option<OwnedFd>,
     mailbox: *mut u8,
     frame: Frame,
     memory: Arc<Memory>,
     lock: Mutex<()>,
+    /// Host threads that are (or are becoming) guest threads.
+    users: AtomicUsize,
+    /// The thread that stayed when the last user left, waiting in
+    /// `stub_park` untraced.
+    parked: Mutex<Option<i32>>,
+    /// The pool it goes back to when its address space is gone.
+    home: OnceLock<Weak<StubPool>>,
+    /// The stub's address of the mailbox page.
+    mailbox_addr: u64,
+    /// The stub's descriptor of umk's `/proc/PID/fd` directory.
+    procfd: OnceLock<i32>,
 }
 
 // SAFETY: `mailbox` points into the frames mapping kept alive by `memory`;
@@ -61,8 +89,13 @@ unsafe impl Sync for StubHandle {}
 
 impl StubHandle {
     /// Takes over stub `pid` whose control thread serves the mailbox in
-    /// `frame` (already mapped in the stub and zeroed).
-    pub fn new(pid: i32, frame: Frame, memory: Arc<Memory>) -> std::io::Result<StubHandle> {
+    /// `frame` (already mapped in the stub at `mailbox_addr`, and zeroed).
+    pub fn new(
+        pid: i32,
+        frame: Frame,
+        mailbox_addr: u64,
+        memory: Arc<Memory>,
+    ) -> std::io::Result<StubHandle> {
         // SAFETY: plain integer syscall; the result is checked.
         let fd = unsafe { libc::syscall(libc::SYS_pidfd_open, pid, 0) } as i32;
         if fd < 0 {
@@ -73,16 +106,91 @@ impl StubHandle {
         let mailbox = memory.frame_ptr(frame, 0);
         Ok(StubHandle {
             pid,
-            pidfd,
+            pidfd: Some(pidfd),
             mailbox,
             frame,
             memory,
             lock: Mutex::new(()),
+            users: AtomicUsize::new(0),
+            parked: Mutex::new(None),
+            home: OnceLock::new(),
+            mailbox_addr,
+            procfd: OnceLock::new(),
         })
     }
 
     pub fn pid(&self) -> i32 {
         self.pid
+    }
+
+    /// The frame of the mailbox page.
+    pub fn frame(&self) -> Frame {
+        self.frame
+    }
+
+    fn pidfd(&self) -> i32 {
+        self.pidfd.as_ref().map_or(-1, AsRawFd::as_raw_fd)
+    }
+
+    /// One more host thread is a guest thread (or about to become one).
+    pub fn enter(&self) {
+        self.users.fetch_add(1, Ordering::AcqRel);
+    }
+
+    /// A guest thread's host thread is leaving. Returns true when it was
+    /// the last one: it should park (and then call [`Self::set_parked`]).
+    pub fn leave(&self) -> bool {
+        self.users.fetch_sub(1, Ordering::AcqRel) == 1
+    }
+
+    /// Records the parked thread (see the module note).
+    pub fn set_parked(&self, tid: i32) {
+        *self.parked.lock() = Some(tid);
+    }
+
+    /// Takes the parked thread for a new user (counted as one).
+    pub fn take_parked(&self) -> Option<i32> {
+        let t = self.parked.lock().take();
+        if t.is_some() {
+            self.enter();
+        }
+        t
+    }
+
+    /// Whether the stub can hold another address space: alive, no guest
+    /// thread left, one thread parked.
+    fn reusable(&self) -> bool {
+        self.users.load(Ordering::Acquire) == 0 && self.parked.lock().is_some() && !self.exited()
+    }
+
+    /// Sets the pool the stub returns to.
+    pub fn set_home(&self, pool: Weak<StubPool>) {
+        let _ = self.home.set(pool);
+    }
+
+    /// The end of the address space this stub held (`uffd` is its
+    /// userfaultfd, `guest_end` the top of the guest range). If nobody else
+    /// holds the stub and it can be reused, everything below `guest_end` is
+    /// unmapped and the stub goes back to its pool; otherwise it is killed
+    /// (when the last holder lets go). Either way the guest's frames are no
+    /// longer mapped by anything that can run guest code when this returns.
+    pub fn retire(self: Arc<Self>, uffd: Option<Uffd>, guest_end: u64) {
+        let Some(pool) = self.home.get().and_then(Weak::upgrade) else {
+            return;
+        };
+        let Some(uffd) = uffd else { return };
+        if Arc::strong_count(&self) != 1 || !self.reusable() {
+            return;
+        }
+        if self.run_ops(&[HostOp::unmap(0, guest_end)]).is_err() {
+            return;
+        }
+        // Nothing can fault any more; drop what was left unread.
+        let mut stale = Vec::new();
+        while matches!(uffd.read_faults(&mut stale), Ok(n) if n > 0) {
+            stale.clear();
+        }
+        pool.give_back(ReadyStub { stub: self, uffd });
     }
 
     fn word(&self, off: usize) -> &AtomicU32 {
@@ -101,7 +209,7 @@ impl StubHandle {
     /// Whether the stub has exited (its pidfd polls readable).
     pub fn exited(&self) -> bool {
         let mut p = libc::pollfd {
-            fd: self.pidfd.as_raw_fd(),
+            fd: self.pidfd(),
             events: libc::POLLIN,
             revents: 0,
         };
@@ -116,7 +224,7 @@ impl StubHandle {
         unsafe {
             libc::syscall(
                 libc::SYS_pidfd_send_signal,
-                self.pidfd.as_raw_fd(),
+                self.pidfd(),
                 sig,
                 std::ptr::null::<libc::siginfo_t>(),
                 0,
@@ -124,13 +232,26 @@ impl StubHandle {
         };
     }
 
-    fn request(&self, ops: &[HostOp]) -> Result<(), HostOpError> {
+    /// Runs one request (at most [`OPS_PER_REQUEST`] ops); `results` gets
+    /// the result of every op that ran.
+    fn request(&self, ops: &[HostOp], results: &mut Vec<u64>) -> Result<(), HostOpError> {
         const UNSET: u64 = 0xdead_0000_0000_0000;
         for (i, op) in ops.iter().enumerate() {
-            let words = [
+            let mut words = [
                 op.nr, op.args[0], op.args[1], op.args[2], op.args[3], op.args[4], op.args[5],
                 UNSET,
             ];
+            if op.nr & OP_UMK_FD != 0 {
+                let Some(&dir) = self.procfd.get() else {
+                    return Err(HostOpError::Stub(
+                        "no /proc/PID/fd of umk in the stub".into(),
+                    ));
+                };
+                words[0] &= !OP_UMK_FD;
+                words[1] = dir as u64;
+                // The stub's address of this op's fifth argument word.
+                words[2] = self.mailbox_addr + 64 + i as u64 * 64 + 5 * 8;
+            }
             for (j, w) in words.iter().enumerate() {
                 // SAFETY: within the mailbox (i < OPS_PER_REQUEST); the
                 // control thread reads ops only after `req` changes.
@@ -158,6 +279,7 @@ impl StubHandle {
             if res == UNSET {
                 return Err(HostOpError::Stub(format!("request stopped before op {i}")));
             }
+            results.push(res);
             if res > (-4096i64) as u64 {
                 return Err(HostOpError::Failed {
                     op: *op,
@@ -168,13 +290,46 @@ impl StubHandle {
         Ok(())
     }
 
-    /// Runs `ops` in the stub through its control thread.
+    /// Runs `ops` in the stub through its control thread. A descriptor an
+    /// op opened for later ops ([`HostOp::map_file`]) is closed again if
+    /// those ops fail.
     pub fn run_ops(&self, ops: &[HostOp]) -> Result<(), HostOpError> {
         let _g = self.lock.lock();
+        let mut open: Option<u64> = None;
+        let mut results = Vec::with_capacity(OPS_PER_REQUEST);
         for chunk in ops.chunks(OPS_PER_REQUEST) {
-            self.request(chunk)?;
+            results.clear();
+            let r = self.request(chunk, &mut results);
+            for (op, &res) in chunk.iter().zip(&results) {
+                if res > (-4096i64) as u64 {
+                    break;
+                }
+                if op.nr & OP_SAVE != 0 {
+                    open = Some(res);
+                }
+                if op.nr & OP_FD_RDI != 0 {
+                    open = None;
+                }
+            }
+            if let Err(e) = r {
+                if let Some(fd) = open {
+                    let _ = self.request(&[HostOp::close(fd)], &mut Vec::new());
+                }
+                return Err(e);
+            }
         }
         Ok(())
+    }
+
+    /// Records the stub's descriptor of umk's `/proc/PID/fd` (opened when
+    /// the stub was prepared), which lets it map guest files directly.
+    pub fn set_procfd(&self, fd: i32) {
+        let _ = self.procfd.set(fd);
+    }
+
+    /// Whether the stub can map host files itself ([`HostOp::map_file`]).
+    pub fn maps_files(&self) -> bool {
+        self.procfd.get().is_some()
     }
 }
 
@@ -214,27 +369,140 @@ fn futex(word: &AtomicU32, op: i32, val: u32, timeout: Option<Duration>) {
 impl Drop for StubHandle {
     fn drop(&mut self) {
         self.signal(libc::SIGKILL);
-        // Reap it. Its threads are no longer traced by anyone (their kernel
-        // threads are gone), so the exit reaches us, the parent, promptly.
-        for _ in 0..400 {
-            let mut info: libc::siginfo_t =
-                // SAFETY: siginfo_t is plain data; zero is a valid value.
-                unsafe { std::mem::zeroed() };
-            // SAFETY: waitid on our own pidfd with a valid out pointer.
-            let r = unsafe {
-                libc::waitid(
-                    libc::P_PIDFD,
-                    self.pidfd.as_raw_fd() as libc::id_t,
-                    &mut info,
-                    libc::WEXITED | libc::WNOHANG | libc::__WALL,
-                )
-            };
-            // SAFETY: si_pid is valid after a successful waitid.
-            if r < 0 || unsafe { info.si_pid() } != 0 {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(5));
+        // Reaped off this thread. Its threads are no longer traced by anyone
+        // (their kernel threads let them go), so the exit comes promptly.
+        if let Some(pidfd) = self.pidfd.take() {
+            reaper().bury(Corpse {
+                pidfd,
+                frame: Some((self.memory.clone(), self.frame)),
+            });
         }
-        self.memory.release(self.frame, 1);
     }
+}
+
+/// A killed stub waiting to be reaped, and the frame to release after.
+struct Corpse {
+    pidfd: OwnedFd,
+    frame: Option<(Arc<Memory>, Frame)>,
+}
+
+/// The reaper thread: waits for killed stubs to exit and reaps them.
+struct Reaper {
+    tx: Sender<Corpse>,
+    /// Stubs buried but not reaped yet.
+    pending: Mutex<usize>,
+    idle: Condvar,
+}
+
+fn reaper() -> &'static Reaper {
+    static R: OnceLock<&'static Reaper> = OnceLock::new();
+    R.get_or_init(|| {
+        let (tx, rx) = unbounded();
+        let r: &'static Reaper = Box::leak(Box::new(Reaper {
+            tx,
+            pending: Mutex::new(0),
+            idle: Condvar::new(),
+        }));
+        // If the thread cannot start, `bury` reaps inline.
+        let _ = std::thread::Builder::new()
+            .name("umk-reaper".into())
+            .spawn(move || r.run(rx));
+        r
+    })
+}
+
+impl Reaper {
+    fn bury(&self, c: Corpse) {
+        *self.pending.lock() += 1;
+        if let Err(e) = self.tx.send(c) {
+            let c = e.into_inner();
+            poll_exit(&c.pidfd, 2000);
+            self.reaped(c);
+        }
+    }
+
+    fn run(&self, rx: Receiver<Corpse>) {
+        let mut list: Vec<Corpse> = Vec::new();
+        loop {
+            if list.is_empty() {
+                match rx.recv() {
+                    Ok(c) => list.push(c),
+                    Err(_) => return,
+                }
+            }
+            list.extend(rx.try_iter());
+            let mut fds: Vec<libc::pollfd> = list
+                .iter()
+                .map(|c| libc::pollfd {
+                    fd: c.pidfd.as_raw_fd(),
+                    events: libc::POLLIN,
+                    revents: 0,
+                })
+                .collect();
+            // SAFETY: `fds` is a valid array of pollfd of the given length.
+            unsafe { libc::poll(fds.as_mut_ptr(), fds.len() as libc::nfds_t, 20) };
+            let mut keep = Vec::with_capacity(list.len());
+            for (c, p) in list.drain(..).zip(&fds) {
+                if p.revents != 0 && reap(&c.pidfd) {
+                    self.reaped(c);
+                } else {
+                    keep.push(c);
+                }
+            }
+            list = keep;
+        }
+    }
+
+    fn reaped(&self, c: Corpse) {
+        if let Some((memory, frame)) = c.frame {
+            memory.release(frame, 1);
+        }
+        let mut n = self.pending.lock();
+        *n -= 1;
+        if *n == 0 {
+            self.idle.notify_all();
+        }
+    }
+}
+
+/// Waits up to `ms` for the process behind `pidfd` to exit.
+fn poll_exit(pidfd: &OwnedFd, ms: i32) -> bool {
+    let mut p = libc::pollfd {
+        fd: pidfd.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: one valid pollfd.
+    let r = unsafe { libc::poll(&mut p, 1, ms) };
+    r > 0 && reap(pidfd)
+}
+
+/// Reaps the exited process behind `pidfd`. True when it is gone (reaped
+/// now, or by someone else before).
+fn reap(pidfd: &OwnedFd) -> bool {
+    // SAFETY: siginfo_t is plain data; zero is a valid value.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: waitid on our own pidfd with a valid out pointer.
+    let r = unsafe {
+        libc::waitid(
+            libc::P_PIDFD,
+            pidfd.as_raw_fd() as libc::id_t,
+            &mut info,
+            libc::WEXITED | libc::WNOHANG | libc::__WALL,
+        )
+    };
+    // SAFETY: si_pid is valid after a successful waitid.
+    r < 0 || unsafe { info.si_pid() } != 0
+}
+
+/// Waits (until `deadline`) for every stub killed so far to be reaped.
+pub fn wait_reaped(deadline: Instant) -> bool {
+    let r = reaper();
+    let mut n = r.pending.lock();
+    while *n > 0 {
+        if r.idle.wait_until(&mut n, deadline).timed_out() {
+            return *n == 0;
+        }
+    }
+    true
 }

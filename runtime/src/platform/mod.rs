@@ -23,12 +23,14 @@
 //! is stopped.
 
 pub mod control;
+pub mod pool;
 pub mod ptrace;
 pub mod stub;
 
-use std::os::fd::OwnedFd;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
+use crate::mm::uffd::Uffd;
 use crate::mm::{HostMmu, Memory};
 pub use control::{Remote, StubHandle};
 
@@ -76,6 +78,10 @@ pub enum PlatformError {
     Gone(i32),
     #[error(transparent)]
     Frames(#[from] crate::mm::frames::FrameError),
+    #[error("userfaultfd: {0}")]
+    Uffd(String),
+    #[error("stub pool: {0}")]
+    Pool(String),
 }
 
 /// One guest thread as umk drives it.
@@ -108,11 +114,11 @@ pub trait GuestThread: HostMmu + Send {
     fn set_xstate(&mut self, data: &[u8]) -> Result<(), PlatformError>;
 }
 
-/// A new, empty address space: its first thread, its userfaultfd and the
-/// stub as a whole.
+/// A new, empty address space: its first thread, its userfaultfd (after
+/// the `UFFDIO_API` handshake) and the stub as a whole.
 pub struct NewSpace {
     pub thread: Box<dyn GuestThread>,
-    pub uffd: OwnedFd,
+    pub uffd: Uffd,
     pub stub: Arc<StubHandle>,
 }
 
@@ -140,36 +146,43 @@ impl PlatformKind {
 #[derive(Debug)]
 pub struct Platform {
     kind: PlatformKind,
-    spawner: stub::Spawner,
+    pool: Arc<pool::StubPool>,
     memory: Arc<Memory>,
 }
 
 impl Platform {
+    /// Starts the spawner thread, which keeps the stub pool.
     pub fn new(kind: PlatformKind, memory: Arc<Memory>) -> Result<Platform, PlatformError> {
-        let spawner = stub::Spawner::start(memory.fd())?;
-        Ok(Platform {
-            kind,
-            spawner,
-            memory,
-        })
+        let pool = Arc::new(pool::StubPool::default());
+        let (p2, m2) = (Arc::downgrade(&pool), memory.clone());
+        stub::start_keeper(memory.fd(), pool.clone(), move |pid| {
+            let r = ptrace::PtraceThread::prepare(pid, m2.clone())?;
+            r.stub.set_home(p2.clone());
+            Ok(r)
+        })?;
+        Ok(Platform { kind, pool, memory })
     }
 
     pub fn kind(&self) -> PlatformKind {
         self.kind
     }
 
-    /// Creates a new stub (an empty address space) and returns its first
-    /// thread, stopped, plus the stub's userfaultfd. Call it on the kernel
-    /// thread that will drive the guest thread.
+    /// An empty address space: a stub from the pool, whose parked thread
+    /// this kernel thread takes over (stopped). Call it on the kernel thread
+    /// that will drive the guest thread.
     pub fn new_address_space(&self) -> Result<NewSpace, PlatformError> {
         match self.kind {
             PlatformKind::Ptrace => {
-                let (t, uffd, stub) =
-                    ptrace::PtraceThread::start(&self.spawner, self.memory.clone())?;
+                let r = self.pool.take()?;
+                let tid = r
+                    .stub
+                    .take_parked()
+                    .ok_or_else(|| PlatformError::Pool("stub without a parked thread".into()))?;
+                let t = ptrace::PtraceThread::attach(tid, self.memory.clone(), r.stub.clone())?;
                 Ok(NewSpace {
                     thread: Box::new(t),
-                    uffd,
-                    stub,
+                    uffd: r.uffd,
+                    stub: r.stub,
                 })
             }
         }
@@ -190,5 +203,20 @@ impl Platform {
                 stub,
             )?)),
         }
+    }
+
+    /// The end of a run: kills the pooled stubs and waits (a little) until
+    /// every killed stub is reaped.
+    pub fn shutdown(&self) {
+        self.pool.shutdown();
+        if !control::wait_reaped(Instant::now() + Duration::from_secs(2)) {
+            crate::log::warn("stubs still not reaped 2 s after the run");
+        }
+    }
+}
+
+impl Drop for Platform {
+    fn drop(&mut self) {
+        self.pool.shutdown();
     }
 }

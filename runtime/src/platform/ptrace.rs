@@ -16,7 +16,20 @@
 //! A guest thread that ends alone (exit(2) with other threads left) leaves
 //! by detaching: its registers point at `stub_exit_thread`, EXITKILL is
 //! cleared, and `PTRACE_DETACH` lets the host thread exit by itself. Killing
-//! it would kill the whole stub (SIGKILL is process-wide).
+//! it would kill the whole stub (SIGKILL is process-wide). The last guest
+//! thread of a stub detaches at `stub_park` instead and stays, so that the
+//! stub can be reused ([`super::pool`]).
+//!
+//! # Handing a stub from one tracer to another
+//!
+//! ptrace requests are accepted only from the tracing *thread*. Stubs are
+//! set up by the pool's keeper thread ([`PtraceThread::prepare`]: seize,
+//! control thread, userfaultfd) and then *parked*: detached at `stub_park`,
+//! untraced. The kernel thread that takes the stub seizes the parked thread
+//! and interrupts it ([`PtraceThread::attach`]), exactly as it takes over a
+//! thread cloned for a new guest thread. Between the two tracers the stub
+//! is protected by its parent-death signal (tied to the keeper thread)
+//! instead of `PTRACE_O_EXITKILL`.
 //!
 //! One stop costs ~7 µs here when tracer and tracee share a CPU, ~17 µs across
 //! CPUs (`../shared/prototypes/trap/FINDINGS.md`).
@@ -25,10 +38,12 @@ use std::os::fd::{FromRawFd, OwnedFd};
 use std::sync::Arc;
 
 use super::control::StubHandle;
-use super::stub::{self, Spawner, StubLayout};
+use super::pool::ReadyStub;
+use super::stub::{self, StubLayout};
 use super::{GuestThread, PlatformError, Regs, Trap, SIGKICK};
 use crate::mm::frames::Frame;
 use crate::mm::hostop::{HostMmu, HostOp, HostOpError, STUB_FRAMES_FD};
+use crate::mm::uffd::Uffd;
 use crate::mm::{Memory, PAGE_SIZE};
 
 const PTRACE_SYSEMU: libc::c_uint = 31;
@@ -54,6 +69,8 @@ pub struct PtraceThread {
     /// the next `run`.
     pending: Vec<i32>,
     dead: bool,
+    /// Counted among the stub's users ([`StubHandle::enter`]).
+    user: bool,
 }
 
 fn ptrace(req: libc::c_uint, tid: i32, addr: usize, data: usize) -> std::io::Result<libc::c_long> {
@@ -64,6 +81,15 @@ fn ptrace(req: libc::c_uint, tid: i32, addr: usize, data: usize) -> std::io::Res
         Err(errno())
     } else {
         Ok(r)
+    }
+}
+
+/// Reaps stub `pid` that was killed before anyone had a pidfd for it.
+fn reap_pid(pid: i32) {
+    while let Ok(status) = wait(pid) {
+        if libc::WIFEXITED(status) || libc::WIFSIGNALED(status) {
+            break;
+        }
     }
 }
 
@@ -113,51 +139,101 @@ impl PtraceThread {
             memory,
             pending: Vec::new(),
             dead: false,
+            user: false,
         })
     }
 
-    /// Starts a stub through the spawner and takes it over: seize it, start
-    /// its control thread, and create its userfaultfd (returned to the
-    /// caller). Must run on the kernel thread that will drive the guest
-    /// thread.
-    pub fn start(
-        spawner: &Spawner,
-        memory: Arc<Memory>,
-    ) -> Result<(PtraceThread, OwnedFd, Arc<StubHandle>), PlatformError> {
-        let tid = spawner.spawn()?;
+    /// Sets up stub `tid` (just spawned, stopped by its own SIGSTOP) for
+    /// the pool: seize it, start its control thread, create its
+    /// userfaultfd, and park it (see the module note). Runs on the pool's
+    /// keeper thread.
+    pub fn prepare(tid: i32, memory: Arc<Memory>) -> Result<ReadyStub, PlatformError> {
         if let Err(e) = Self::seize(tid) {
             // SAFETY: killing the stub we just created.
             unsafe { libc::kill(tid, libc::SIGKILL) };
+            reap_pid(tid);
             return Err(e);
         }
         let mut t = Self::new(tid, memory.clone())?;
-        // The stub sits in its group-stop; seizing turns it into a ptrace stop.
-        let status = wait(tid).map_err(|e| PlatformError::Host("waitpid", e))?;
-        if !(libc::WIFSTOPPED(status) && status >> 16 == PTRACE_EVENT_STOP) {
+        let r = t.prepare_seized();
+        if r.is_err() {
             t.kill();
+        }
+        r
+    }
+
+    fn prepare_seized(&mut self) -> Result<ReadyStub, PlatformError> {
+        // The stub sits in its group-stop; seizing turns it into a ptrace stop.
+        let status = wait(self.tid).map_err(|e| PlatformError::Host("waitpid", e))?;
+        if !(libc::WIFSTOPPED(status) && status >> 16 == PTRACE_EVENT_STOP) {
             return Err(PlatformError::Unexpected(status));
         }
-        t.load_regs()?;
-        let mailbox = memory.alloc(1)?;
-        let stub = match t.start_control(mailbox) {
+        self.load_regs()?;
+        let mailbox = self.memory.alloc(1)?;
+        let stub = match self.start_control(mailbox) {
             Ok(s) => Arc::new(s),
             Err(e) => {
-                memory.release(mailbox, 1);
-                t.kill();
+                self.memory.release(mailbox, 1);
                 return Err(e);
             }
         };
-        t.stub = Some(stub.clone());
-        let ufd = t.inject(
+        self.stub = Some(stub.clone());
+        let ufd = self.inject(
             libc::SYS_userfaultfd as u64,
             [crate::mm::uffd::CREATE_FLAGS, 0, 0, 0, 0, 0],
         )? as i64;
         if ufd < 0 {
             return Err(PlatformError::Injected("userfaultfd", ufd));
         }
-        let uffd = t.take_fd(ufd as i32)?;
-        t.inject(libc::SYS_close as u64, [ufd as u64, 0, 0, 0, 0, 0])?;
-        Ok((t, uffd, stub))
+        let uffd = self.take_fd(ufd as i32)?;
+        self.inject(libc::SYS_close as u64, [ufd as u64, 0, 0, 0, 0, 0])?;
+        let uffd = Uffd::new(uffd).map_err(|e| PlatformError::Uffd(e.to_string()))?;
+        self.open_procfd(&stub)?;
+        if !self.detach_at(self.layout.park) {
+            return Err(PlatformError::Host(
+                "PTRACE_DETACH",
+                std::io::Error::other("cannot park the new stub"),
+            ));
+        }
+        self.dead = true;
+        stub.set_parked(self.tid);
+        Ok(ReadyStub { stub, uffd })
+    }
+
+    /// Opens umk's `/proc/PID/fd` in the stub (`O_PATH`), through which it
+    /// can open the files umk has open and map them directly
+    /// ([`HostOp::map_file`]). Without it (no procfs) guest files are copied
+    /// into frames instead.
+    fn open_procfd(&mut self, stub: &StubHandle) -> Result<(), PlatformError> {
+        let path = format!("/proc/{}/fd\0", std::process::id());
+        // The path goes in the upper half of the mailbox page (no request
+        // is pending yet), where the stub can read it.
+        const AT: u64 = PAGE_SIZE / 2;
+        let dst = self.memory.frame_ptr(stub.frame(), AT);
+        // SAFETY: `dst` points at `PAGE_SIZE - AT` bytes of the mailbox
+        // frame, more than the path needs; nothing else uses them now.
+        unsafe { std::ptr::copy_nonoverlapping(path.as_ptr(), dst, path.len()) };
+        let flags = (libc::O_PATH | libc::O_DIRECTORY | libc::O_CLOEXEC) as u64;
+        let fd = self.inject(
+            libc::SYS_openat as u64,
+            [
+                libc::AT_FDCWD as u64,
+                self.layout.mailbox_page + AT,
+                flags,
+                0,
+                0,
+                0,
+            ],
+        )? as i64;
+        if fd >= 0 {
+            stub.set_procfd(fd as i32);
+        } else {
+            crate::log::warn(&format!(
+                "stub: cannot open /proc/PID/fd (errno {}): guest files are copied",
+                -fd
+            ));
+        }
+        Ok(())
     }
 
     /// Maps the mailbox frame and clones the control thread.
@@ -199,13 +275,14 @@ impl PtraceThread {
         // stop; a SIGCONT stop it reports is dropped in `run_stub_code`).
         // SAFETY: signalling our own stub by pid.
         unsafe { libc::kill(self.tid, libc::SIGCONT) };
-        StubHandle::new(self.tid, mailbox, self.memory.clone())
+        StubHandle::new(self.tid, mailbox, page, self.memory.clone())
             .map_err(|e| PlatformError::Host("pidfd_open", e))
     }
 
     /// Takes over host thread `tid` of an existing stub (made by
-    /// [`GuestThread::spawn_thread`]): seize it and stop it. Must run on the
-    /// kernel thread that will drive it.
+    /// [`GuestThread::spawn_thread`], or the parked thread of a stub from
+    /// the pool), already counted among the stub's users: seize it and stop
+    /// it. Must run on the kernel thread that will drive it.
     pub fn attach(
         tid: i32,
         memory: Arc<Memory>,
@@ -214,6 +291,7 @@ impl PtraceThread {
         Self::seize(tid)?;
         let mut t = Self::new(tid, memory)?;
         t.stub = Some(stub);
+        t.user = true;
         ptrace(libc::PTRACE_INTERRUPT, tid, 0, 0)
             .map_err(|e| PlatformError::Host("PTRACE_INTERRUPT", e))?;
         loop {
@@ -315,6 +393,23 @@ impl PtraceThread {
             ptrace(libc::PTRACE_CONT, self.tid, 0, 0)
                 .map_err(|e| PlatformError::Host("PTRACE_CONT", e))?;
         }
+    }
+
+    /// Lets the (stopped) thread go on untraced from `rip`, outside any
+    /// syscall. EXITKILL is cleared first: the thread outlives our tracing.
+    fn detach_at(&mut self, rip: u64) -> bool {
+        let mut r = self.regs;
+        r.rip = rip;
+        r.orig_rax = u64::MAX;
+        self.store_regs(&r).is_ok()
+            && ptrace(
+                libc::PTRACE_SETOPTIONS,
+                self.tid,
+                0,
+                libc::PTRACE_O_TRACESYSGOOD as usize,
+            )
+            .is_ok()
+            && ptrace(libc::PTRACE_DETACH, self.tid, 0, 0).is_ok()
     }
 
     /// Makes the stub run one host syscall; returns its raw result.
@@ -458,6 +553,9 @@ impl GuestThread for PtraceThread {
         if tid <= 0 {
             return Err(PlatformError::Injected("clone of a thread", tid));
         }
+        if let Some(s) = &self.stub {
+            s.enter();
+        }
         Ok(tid as i32)
     }
 
@@ -465,22 +563,22 @@ impl GuestThread for PtraceThread {
         if self.dead {
             return;
         }
-        self.dead = true;
-        let mut r = self.regs;
-        r.rip = self.layout.exit_thread;
-        r.orig_rax = u64::MAX;
-        let ok = self.store_regs(&r).is_ok()
-            && ptrace(
-                libc::PTRACE_SETOPTIONS,
-                self.tid,
-                0,
-                libc::PTRACE_O_TRACESYSGOOD as usize,
-            )
-            .is_ok()
-            && ptrace(libc::PTRACE_DETACH, self.tid, 0, 0).is_ok();
-        if !ok {
+        // The last guest thread of the stub stays, parked, for reuse.
+        let last = std::mem::take(&mut self.user) && self.stub.as_ref().is_some_and(|s| s.leave());
+        let at = if last {
+            self.layout.park
+        } else {
+            self.layout.exit_thread
+        };
+        if self.detach_at(at) {
+            self.dead = true;
+            if last {
+                if let Some(s) = &self.stub {
+                    s.set_parked(self.tid);
+                }
+            }
+        } else {
             // Not in a stop we can leave from: the stub cannot be trusted.
-            self.dead = false;
             self.kill();
         }
     }
@@ -492,9 +590,11 @@ impl GuestThread for PtraceThread {
     fn xstate(&mut self) -> Result<Vec<u8>, PlatformError> {
         /// `NT_X86_XSTATE` (include/uapi/linux/elf.h).
         const NT_X86_XSTATE: usize = 0x202;
-        // The kernel copies at most `fpu_user_cfg.max_size` bytes and says
-        // how many in `iov_len`: ask for more than any CPU has (AMX: 11 KB).
-        let mut buf = vec![0u8; 64 * 1024];
+        // The kernel copies at most `fpu_user_cfg.max_size` bytes (CPUID
+        // 0xD's size for XCR0, `ptrace_size`) and says how many in
+        // `iov_len`.
+        let size = crate::signal::frame::XstateLayout::get().ptrace_size;
+        let mut buf = vec![0u8; size.max(4096)];
         let mut iov = libc::iovec {
             iov_base: buf.as_mut_ptr().cast(),
             iov_len: buf.len(),

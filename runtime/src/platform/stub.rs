@@ -9,14 +9,16 @@
 //! `PR_SET_PDEATHSIG(SIGKILL)`, and the "parent" whose death fires it is the
 //! *thread* that forked it. Kernel threads come and go with guest threads;
 //! the spawner lives as long as umk, so a stub dies exactly when umk does.
+//! The spawner is also the keeper of the stub pool ([`super::pool`]).
 
 use std::ffi::CStr;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
-use crossbeam_channel::{bounded, unbounded, Sender};
 use goblin::elf::Elf;
 
+use super::pool::{ReadyStub, StubPool};
+use super::PlatformError;
 use crate::mm::hostop::STUB_FRAMES_FD;
 
 static IMAGE: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/umk-stub"));
@@ -44,6 +46,8 @@ pub struct StubLayout {
     pub clone: u64,
     /// `exit` of one host thread.
     pub exit_thread: u64,
+    /// `pause` loop of a detached thread kept for reuse.
+    pub park: u64,
     /// `clone` of the control thread (rsi = stack, r15 = mailbox).
     pub spawn_control: u64,
     /// Top of the control thread's stack.
@@ -70,6 +74,7 @@ impl StubLayout {
             syscall_insn: sym("stub_syscall")?,
             clone: sym("stub_clone")?,
             exit_thread: sym("stub_exit_thread")?,
+            park: sym("stub_park")?,
             spawn_control: sym("stub_spawn_control")?,
             control_stack_top: sym("control_stack_top")?,
             // Above the image, clear of it.
@@ -86,49 +91,30 @@ pub fn layout() -> Result<StubLayout, StubError> {
         .map_err(StubError::Image)
 }
 
-type Reply = Sender<Result<i32, StubError>>;
-
-/// Handle to the spawner thread.
-#[derive(Clone, Debug)]
-pub struct Spawner {
-    tx: Sender<Reply>,
-}
-
-impl Spawner {
-    /// Starts the spawner thread. `frames` is the frames memfd that every
-    /// stub receives as fd 3.
-    pub fn start(frames: BorrowedFd<'_>) -> Result<Spawner, StubError> {
-        let exe = stub_memfd()?;
-        // Keep both descriptors clear of 0..=3, which the child rearranges.
-        let frames = dup_high(frames)?;
-        let exe = dup_high(exe.as_fd())?;
-        let (tx, rx) = unbounded::<Reply>();
-        std::thread::Builder::new()
-            .name("umk-spawner".into())
-            .spawn(move || {
-                // This thread must outlive every stub (their parent-death
-                // signal is tied to it): it never returns while umk runs.
-                for reply in rx {
-                    let _ = reply.send(spawn_one(&exe, &frames));
-                }
-                loop {
-                    std::thread::park();
-                }
-            })
-            .map_err(StubError::Spawn)?;
-        Ok(Spawner { tx })
-    }
-
-    /// Starts a stub and returns its pid once it has stopped itself
-    /// (`SIGSTOP`, after unmapping everything but its own image).
-    pub fn spawn(&self) -> Result<i32, StubError> {
-        let (tx, rx) = bounded(1);
-        self.tx
-            .send(tx)
-            .map_err(|_| StubError::Image("spawner gone".into()))?;
-        rx.recv()
-            .map_err(|_| StubError::Image("spawner gone".into()))?
-    }
+/// Starts the spawner thread, which keeps `pool` filled (see
+/// [`super::pool`]): it spawns stubs and hands each one, stopped, to
+/// `prepare`. `frames` is the frames memfd that every stub receives as fd 3.
+pub fn start_keeper(
+    frames: BorrowedFd<'_>,
+    pool: Arc<StubPool>,
+    mut prepare: impl FnMut(i32) -> Result<ReadyStub, PlatformError> + Send + 'static,
+) -> Result<(), StubError> {
+    let exe = stub_memfd()?;
+    // Keep both descriptors clear of 0..=3, which the child rearranges.
+    let frames = dup_high(frames)?;
+    let exe = dup_high(exe.as_fd())?;
+    std::thread::Builder::new()
+        .name("umk-spawner".into())
+        .spawn(move || {
+            pool.keep(|| prepare(spawn_one(&exe, &frames)?));
+            // This thread must outlive every stub (their parent-death
+            // signal is tied to it): it never returns while umk runs.
+            loop {
+                std::thread::park();
+            }
+        })
+        .map_err(StubError::Spawn)?;
+    Ok(())
 }
 
 fn dup_high(fd: BorrowedFd<'_>) -> Result<OwnedFd, StubError> {

@@ -91,7 +91,9 @@ fn do_clone(ctx: &mut SyscallContext<'_>, a: Args) -> SysResult {
     let mm: Arc<Mm> = if f & CLONE_VM != 0 {
         ctx.mm.clone()
     } else {
-        Arc::new(Mm::new(Arc::new(ctx.mm.space.fork()?)))
+        // The stack and the thread pointer are what both sides write first.
+        let hot = [regs.rsp, regs.fs_base];
+        Arc::new(Mm::new(Arc::new(ctx.mm.space.fork(&hot)?)))
     };
     // The host thread comes first: it is the step that can fail late.
     let host_tid = if f & CLONE_VM != 0 {
@@ -150,6 +152,8 @@ fn do_clone(ctx: &mut SyscallContext<'_>, a: Args) -> SysResult {
         }
         None => Start::Fork {
             regs,
+            // The child continues with the caller's FPU and vector state.
+            xstate: ctx.guest.xstate().ok(),
             set_child_tid: (f & CLONE_CHILD_SETTID != 0).then_some(a.child_tid),
         },
     };

@@ -5,13 +5,23 @@
 //! find the program (`#!` scripts name an interpreter, up to four levels
 //! like `BINPRM_MAX_RECURSION`), open and check it (`ENOENT`, `EACCES`,
 //! `ENOEXEC`, `ENOTDIR` go to the guest), end every other thread of the
-//! process (`de_thread`), build the new address space in a new stub and load
-//! the program into it, and only then commit: the thread switches to the new
-//! stub, close-on-exec descriptors close, caught signals return to their
-//! default (ignored ones stay ignored), the alternate signal stack goes, and
-//! a vfork parent is released. A failure before the commit leaves the old
-//! program running with the error — later than Linux's point of no return,
-//! which only makes more failures recoverable.
+//! process (`de_thread`), load the program into a new address space, and
+//! then commit: close-on-exec descriptors close, caught signals return to
+//! their default (ignored ones stay ignored), the alternate signal stack
+//! goes, and a vfork parent is released.
+//!
+//! The new address space lives in one of two places:
+//! - **The caller's own stub**, when the caller's address space has no
+//!   other user (the usual fork + exec): it is emptied in place
+//!   (`AddressSpace::reset`) and the thread goes on in the same host thread
+//!   with fresh registers and FPU state. Emptying it is the point of no
+//!   return, as `begin_new_exec` is in Linux: a load failure after it kills
+//!   the process with SIGSEGV (fs/exec.c `bprm_execve`).
+//! - **A stub from the pool**, when the address space is shared (a vfork
+//!   child, whose parent still runs on it; threads of the process that have
+//!   not finished leaving): the program is loaded there and the thread
+//!   switches to it at the commit. A failure before the commit leaves the
+//!   old program running with the error.
 
 use std::ffi::OsStr;
 use std::os::unix::ffi::OsStrExt;
@@ -28,8 +38,9 @@ use super::fs::{host_dirfd, DirGuard};
 use crate::error::{SysError, SysResult};
 use crate::kernel::initial_regs;
 use crate::loader::{ExecArgs, Program};
+use crate::signal::frame::XstateLayout;
 use crate::sys_err;
-use crate::task::Mm;
+use crate::task::{ExitStatus, Mm};
 
 /// Longest single argument or environment string, with its NUL
 /// (`MAX_ARG_STRLEN`, 32 pages).
@@ -193,28 +204,34 @@ fn do_execve(
     de_thread(ctx)?;
 
     let k = ctx.kernel;
-    let space = k
-        .new_space()
-        .map_err(|_| SysError::new(guest_abi::Errno::ENOMEM, "no address space"))?;
-    let mm = Arc::new(Mm::new(Arc::new(space)));
-    let mut guest = k.attach_stub(&mm).map_err(|e| {
-        crate::log::warn(&format!("execve: {e}"));
-        SysError::new(guest_abi::Errno::ENOMEM, "cannot start a stub")
-    })?;
     let exec_args = ExecArgs {
         argv: args,
         envp: envs,
         execfn: shown.clone(),
     };
-    let started = crate::loader::load(&prog, &mm.space, &mut *guest, &exec_args, k.stack_size())?;
-    initial_regs(guest.regs_mut(), started.entry, started.sp);
-    if let Some(s) = guest.stub() {
-        ctx.thread.set_host(s.pid(), guest.host_tid());
+    if sole_user(ctx) {
+        reload_in_place(ctx, &prog, &exec_args)?;
+    } else {
+        let space = k
+            .new_space()
+            .map_err(|_| SysError::new(guest_abi::Errno::ENOMEM, "no address space"))?;
+        let mm = Arc::new(Mm::new(Arc::new(space)));
+        let mut guest = k.attach_stub(&mm, None).map_err(|e| {
+            crate::log::warn(&format!("execve: {e}"));
+            SysError::new(guest_abi::Errno::ENOMEM, "cannot start a stub")
+        })?;
+        let started =
+            crate::loader::load(&prog, &mm.space, &mut *guest, &exec_args, k.stack_size())?;
+        initial_regs(guest.regs_mut(), started.entry, started.sp);
+        if let Some(s) = guest.stub() {
+            ctx.thread.set_host(s.pid(), guest.host_tid());
+        }
+        *ctx.thread.mm.lock() = mm.clone();
+        ctx.mm = mm;
+        ctx.outcome = Outcome::Exec(guest);
     }
 
     // Commit.
-    *ctx.thread.mm.lock() = mm.clone();
-    ctx.mm = mm;
     let p = ctx.process().clone();
     *p.exe.lock() = exe;
     {
@@ -249,10 +266,15 @@ fn do_execve(
     }
     p.release_vfork();
     if ctx.thread.tid != p.pid {
-        let host = (guest.stub().map_or(0, |s| s.pid()), guest.host_tid());
+        let host = match &ctx.outcome {
+            Outcome::Exec(g) => (g.stub().map_or(0, |s| s.pid()), g.host_tid()),
+            _ => (
+                ctx.guest.stub().map_or(0, |s| s.pid()),
+                ctx.guest.host_tid(),
+            ),
+        };
         ctx.successor = Some(take_leader_tid(ctx, host));
     }
-    ctx.outcome = Outcome::Exec(guest);
     Ok(0)
 }
 
@@ -283,6 +305,49 @@ fn take_leader_tid(ctx: &SyscallContext<'_>, host: (i32, i32)) -> Arc<crate::tas
     }
     crate::task::set_current(Some(new.clone()));
     new
+}
+
+/// Whether the caller's address space has no other user: only the thread
+/// and this syscall hold it (a vfork relative or a thread still on its way
+/// out holds another reference), and the guest thread runs in its stub.
+fn sole_user(ctx: &SyscallContext<'_>) -> bool {
+    let same_stub = match (ctx.guest.stub(), ctx.mm.space.stub()) {
+        (Some(a), Some(b)) => Arc::ptr_eq(a, b),
+        _ => false,
+    };
+    same_stub && Arc::strong_count(&ctx.mm) == 2
+}
+
+/// Empties the caller's address space and loads `prog` into it, in the
+/// same stub (see the module note). After the reset a failure is fatal.
+fn reload_in_place(ctx: &mut SyscallContext<'_>, prog: &Program, args: &ExecArgs) -> SysResult<()> {
+    let k = ctx.kernel;
+    let layout = k
+        .space_layout()
+        .map_err(|_| SysError::new(guest_abi::Errno::ENOMEM, "no address space layout"))?;
+    ctx.mm.space.reset(&mut *ctx.guest, layout)?;
+    let fatal = |ctx: &mut SyscallContext<'_>, e: SysError| {
+        crate::log::warn(&format!("execve: after the point of no return: {e}"));
+        ctx.outcome = Outcome::ExitProcess(ExitStatus::Signaled {
+            signo: libc::SIGSEGV,
+            core: false,
+        });
+        e
+    };
+    let started =
+        match crate::loader::load(prog, &ctx.mm.space, &mut *ctx.guest, args, k.stack_size()) {
+            Ok(s) => s,
+            Err(e) => return Err(fatal(ctx, e)),
+        };
+    let init = XstateLayout::get().init_image();
+    if ctx.guest.set_xstate(&init).is_err() {
+        return Err(fatal(
+            ctx,
+            SysError::new(guest_abi::Errno::EIO, "cannot reset the FPU state"),
+        ));
+    }
+    initial_regs(ctx.guest.regs_mut(), started.entry, started.sp);
+    Ok(())
 }
 
 /// Ends every other thread of the caller's process and waits until they
