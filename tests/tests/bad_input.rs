@@ -220,9 +220,19 @@ fn natively_these_fail_too() {
     let arm = dir.join("arm");
     write_file(&arm, &data, 0o755);
     for p in [&text, &arm] {
-        let err = std::process::Command::new(p)
-            .status()
-            .expect_err("must not run");
+        // Another test thread's fork may briefly hold our just-written file
+        // open for writing (until its child execs): ETXTBSY then. Retry.
+        let mut tries = 0;
+        let err = loop {
+            let err = std::process::Command::new(p)
+                .status()
+                .expect_err("must not run");
+            tries += 1;
+            if err.raw_os_error() != Some(libc::ETXTBSY) || tries >= 50 {
+                break err;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
         assert_eq!(
             err.raw_os_error(),
             Some(libc::ENOEXEC),
