@@ -100,9 +100,10 @@ pub fn send(k: &Kernel, target: Target<'_>, info: SigInfo) -> SysResult<()> {
         let act = p.sigactions.lock()[sig as usize - 1];
         // sig_ignored(): judged against the target thread's mask (for a
         // process, its first thread's, as kill(2) targets the leader).
-        let blocked = threads
-            .first()
-            .map_or(SigSet::EMPTY, |t| SigSet(t.state.lock().sigmask));
+        let blocked = threads.first().map_or(SigSet::EMPTY, |t| {
+            let st = t.state.lock();
+            SigSet(st.sigmask | st.real_blocked)
+        });
         if action::ignored_when_sent(sig, &act, blocked) {
             return Ok(());
         }

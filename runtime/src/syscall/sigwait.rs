@@ -96,11 +96,16 @@ pub fn rt_sigtimedwait(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult 
         let old = {
             let mut st = t.state.lock();
             let old = st.sigmask;
+            st.real_blocked = old;
             st.sigmask &= !set.raw();
             old
         };
         wait_for_signal(t, deadline);
-        t.state.lock().sigmask = old;
+        {
+            let mut st = t.state.lock();
+            st.sigmask = old;
+            st.real_blocked = 0;
+        }
         got = take();
         if got.is_none() && deadline.is_none_or(|d| Instant::now() < d) {
             return sys_err!(EINTR, "interrupted by another signal");

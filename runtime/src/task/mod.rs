@@ -295,6 +295,10 @@ impl Cwd {
 #[derive(Debug, Default)]
 pub struct ThreadState {
     pub sigmask: u64,
+    /// The mask rt_sigtimedwait set aside while it waits with its set
+    /// unblocked (Linux's `real_blocked`); 0 otherwise. A signal blocked
+    /// here is never discarded as ignored at send time.
+    pub real_blocked: u64,
     /// Signals sent to this thread (tkill, faults, SIGPIPE).
     pub pending: SigQueue,
     /// The mask rt_sigsuspend replaced, put back after the signal that ends
