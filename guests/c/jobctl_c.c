@@ -37,22 +37,13 @@ static long elapsed_ms(const struct timespec *t0)
  * its token pipe closes. */
 static pid_t self_stopping_child(int *to, int *from)
 {
-	int go[2], back[2];
-	xpipe(go);
-	xpipe(back);
-	pid_t pid = xfork();
+	pid_t pid = fork_linked(from, to);
 	if (pid == 0) {
-		close(go[1]);
-		close(back[0]);
 		raise(SIGSTOP);
-		while (wait_token(go[0]) == 0)
-			send_token(back[1]);
+		while (wait_token(*to) == 0)
+			send_token(*from);
 		child_exit(0);
 	}
-	close(go[0]);
-	close(back[1]);
-	*to = go[1];
-	*from = back[0];
 	return pid;
 }
 

@@ -30,40 +30,30 @@ static void ids(void)
 
 	/* A child starts in its parent's group and session. */
 	pid_t pgrp = getpgrp(), sid = getsid(0);
-	int p[2], go[2];
-	xpipe(p);
-	xpipe(go);
-	pid_t pid = xfork();
+	int up, go;
+	pid_t pid = fork_linked(&up, &go);
 	if (pid == 0) {
-		close(p[0]);
-		close(go[1]);
-		send_int(p[1], getpgrp() == pgrp);
-		send_int(p[1], getsid(0) == sid);
-		wait_token(go[0]);
+		send_int(up, getpgrp() == pgrp);
+		send_int(up, getsid(0) == sid);
+		wait_token(go);
 		child_exit(0);
 	}
-	close(p[1]);
-	close(go[0]);
-	CHECK(recv_int(p[0]) == 1, "child: getpgrp() == the parent's getpgrp()");
-	CHECK(recv_int(p[0]) == 1, "child: getsid(0) == the parent's getsid(0)");
+	CHECK(recv_int(up) == 1, "child: getpgrp() == the parent's getpgrp()");
+	CHECK(recv_int(up) == 1, "child: getsid(0) == the parent's getsid(0)");
 	CHECK(getpgid(pid) == pgrp, "parent: getpgid(child) == getpgrp()");
 	CHECK(getsid(pid) == sid, "parent: getsid(child) == getsid(0)");
-	close(go[1]);
+	close(go);
 	CHECK(exited_with(wait_status(pid), 0), "child exits 0");
-	close(p[0]);
+	close(up);
 }
 
 static void setsid_tests(void)
 {
 	/* A child that is not a group leader may start a session. */
 	pid_t parent_sid = getsid(0), parent_pgrp = getpgrp();
-	int p[2], go[2];
-	xpipe(p);
-	xpipe(go);
-	pid_t pid = xfork();
+	int up, go;
+	pid_t pid = fork_linked(&up, &go);
 	if (pid == 0) {
-		close(p[0]);
-		close(go[1]);
 		pid_t s = setsid();
 		CHECK(s == getpid(), "child: setsid() returns the new session id == getpid()");
 		CHECK(getsid(0) == getpid(), "child: getsid(0) == getpid()");
@@ -73,13 +63,11 @@ static void setsid_tests(void)
 		CHECK_ERR(setpgid(0, parent_pgrp), EPERM,
 			  "child: setpgid(0, the parent's group) (another session)");
 		CHECK_ERR(setpgid(0, 0), EPERM, "child: setpgid(0, 0) of a session leader");
-		send_token(p[1]);
-		wait_token(go[0]);
+		send_token(up);
+		wait_token(go);
 		child_done();
 	}
-	close(p[1]);
-	close(go[0]);
-	wait_token(p[0]);
+	wait_token(up);
 	CHECK(getsid(pid) == pid, "parent: getsid(child) == child");
 	CHECK(getpgid(pid) == pid, "parent: getpgid(child) == child");
 	CHECK(getsid(0) == parent_sid && getpgrp() == parent_pgrp,
@@ -89,9 +77,9 @@ static void setsid_tests(void)
 		  "parent: setpgid(child in another session, our group)");
 	CHECK_ERR(setpgid(0, pid), EPERM, "parent: setpgid(0, group in another session)");
 	CHECK(getpgrp() == parent_pgrp, "parent: still in its own group");
-	close(go[1]);
+	close(go);
 	CHECK(exited_with(wait_status(pid), 0), "child's checks passed");
-	close(p[0]);
+	close(up);
 
 	/* A group leader cannot start a session. */
 	pid = xfork();
@@ -104,6 +92,7 @@ static void setsid_tests(void)
 	CHECK(exited_with(wait_status(pid), 0), "child's checks passed");
 
 	/* The session survives its leader's child: a grandchild stays in it. */
+	int p[2];
 	xpipe(p);
 	pid = xfork();
 	if (pid == 0) {

@@ -236,35 +236,30 @@ static void sigpipe(void)
 
 static void poll_test(void)
 {
-	int p[2], go[2];
-	xpipe(p);
-	xpipe(go);
-	pid_t pid = xfork();
+	int up, go;
+	pid_t pid = fork_linked(&up, &go);
 	if (pid == 0) {
-		close(p[0]);
-		close(go[1]);
-		wait_token(go[0]);
-		write_all(p[1], "data", 4);
-		wait_token(go[0]);
+		wait_token(go);
+		write_all(up, "data", 4);
+		wait_token(go);
 		child_exit(0); /* closes the last write end */
 	}
-	close(p[1]);
-	close(go[0]);
-	struct pollfd pfd = { p[0], POLLIN, 0 };
+	struct pollfd pfd = { up, POLLIN, 0 };
 	CHECK(poll(&pfd, 1, 0) == 0, "poll: nothing to read yet");
-	send_token(go[1]);
+	send_token(go);
 	pfd.revents = 0;
 	CHECK(poll(&pfd, 1, 5000) == 1 && pfd.revents == POLLIN, "poll: POLLIN after the child writes");
 	char buf[8];
-	CHECK(read(p[0], buf, sizeof buf) == 4, "read the 4 bytes");
-	close(go[1]);
+	CHECK(read(up, buf, sizeof buf) == 4, "read the 4 bytes");
+	close(go);
 	CHECK(exited_with(wait_status(pid), 0), "the writer exits");
 	pfd.revents = 0;
 	CHECK(poll(&pfd, 1, 5000) == 1 && pfd.revents == POLLHUP,
 	      "poll: POLLHUP (and not POLLIN) when the only writer is gone");
-	close(p[0]);
+	close(up);
 
 	/* The write end: POLLERR once the reader is gone. */
+	int p[2];
 	xpipe(p);
 	pid = xfork();
 	if (pid == 0) {

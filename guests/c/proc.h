@@ -214,33 +214,51 @@ static inline int in_new_session(void (*body)(void))
 	return guest_failures ? 1 : 0;
 }
 
+/* fork() with two pipes between parent and child: `up` carries the child's
+ * reports to the parent, `go` the parent's tokens to the child. Each side
+ * keeps only its own ends: in the child *up is the write end and *go the
+ * read end; in the parent *up is the read end and *go the write end. */
+static inline pid_t fork_linked(int *up, int *go)
+{
+	int u[2], g[2];
+	xpipe(u);
+	xpipe(g);
+	pid_t pid = xfork();
+	if (pid == 0) {
+		close(u[0]);
+		close(g[1]);
+		*up = u[1];
+		*go = g[0];
+	} else {
+		close(u[1]);
+		close(g[0]);
+		*up = u[0];
+		*go = g[1];
+	}
+	return pid;
+}
+
 /* Forks a child that forks a grandchild; both wait until the write end
  * returned in *release is closed, then exit (the child 0 if the grandchild
  * exited 0). Returns the grandchild's pid; *mid is the child's. */
 static inline pid_t spawn_grandchild(pid_t *mid, int *release)
 {
-	int p[2], go[2];
-	xpipe(p);
-	xpipe(go);
-	pid_t pid = xfork();
+	int up, go;
+	pid_t pid = fork_linked(&up, &go);
 	if (pid == 0) {
-		close(p[0]);
-		close(go[1]);
 		pid_t g = xfork();
 		if (g == 0) {
-			wait_token(go[0]);
+			wait_token(go);
 			child_exit(0);
 		}
-		send_int(p[1], g);
-		wait_token(go[0]);
+		send_int(up, g);
+		wait_token(go);
 		child_exit(exited_with(wait_status(g), 0) ? 0 : 1);
 	}
-	close(p[1]);
-	close(go[0]);
-	pid_t g = recv_int(p[0]);
-	close(p[0]);
+	pid_t g = recv_int(up);
+	close(up);
 	*mid = pid;
-	*release = go[1];
+	*release = go;
 	return g;
 }
 

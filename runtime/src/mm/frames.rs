@@ -371,22 +371,9 @@ impl Memory {
     /// through umk's view and `memcpy`.
     pub fn copy_frames(&self, src: Frame, dst: Frame, n: u64) {
         let fd = self.memfd.as_raw_fd();
-        let (start, end) = (src * PAGE_SIZE, (src + n) * PAGE_SIZE);
-        let mut at = start;
-        while at < end {
-            // SAFETY: lseek on our own memfd; plain integers.
-            let data = unsafe { libc::lseek(fd, at as i64, libc::SEEK_DATA) };
-            if data < 0 || data as u64 >= end {
-                break;
-            }
-            // SAFETY: as above.
-            let hole = unsafe { libc::lseek(fd, data, libc::SEEK_HOLE) };
-            let stop = if hole < 0 {
-                end
-            } else {
-                (hole as u64).min(end)
-            };
-            let mut off = data as u64;
+        let start = src * PAGE_SIZE;
+        for (data, stop) in self.data_extents(start, (src + n) * PAGE_SIZE) {
+            let mut off = data;
             while off < stop {
                 let dst_off = dst * PAGE_SIZE + (off - start);
                 // SAFETY: the source lies inside umk's mapping of the memfd
@@ -412,16 +399,23 @@ impl Memory {
                 }
                 off += w as u64;
             }
-            at = stop;
         }
     }
 
     /// The runs of frames in `[start, start+n)` that hold data in the memfd
     /// (`SEEK_DATA`/`SEEK_HOLE`); the rest are holes and read as zeroes.
     pub fn data_runs(&self, start: Frame, n: u64) -> Vec<(Frame, Frame)> {
+        self.data_extents(start * PAGE_SIZE, (start + n) * PAGE_SIZE)
+            .into_iter()
+            .map(|(d, e)| (d / PAGE_SIZE, e.div_ceil(PAGE_SIZE)))
+            .collect()
+    }
+
+    /// The byte ranges of `[start, end)` of the memfd that hold data
+    /// (`SEEK_DATA` up to the next `SEEK_HOLE`, cut at `end`).
+    fn data_extents(&self, start: u64, end: u64) -> Vec<(u64, u64)> {
         let fd = self.memfd.as_raw_fd();
-        let end = (start + n) * PAGE_SIZE;
-        let mut at = start * PAGE_SIZE;
+        let mut at = start;
         let mut out = Vec::new();
         while at < end {
             // SAFETY: lseek on our own memfd; plain integers.
@@ -436,7 +430,7 @@ impl Memory {
             } else {
                 (hole as u64).min(end)
             };
-            out.push((data as u64 / PAGE_SIZE, stop.div_ceil(PAGE_SIZE)));
+            out.push((data as u64, stop));
             at = stop;
         }
         out

@@ -920,6 +920,27 @@ mod tests {
         }
     }
 
+    /// A frame request for `sig` with an empty saved mask, no alternate
+    /// stack and no fault details (tests override fields).
+    fn request<'a>(
+        sig: u32,
+        info: &'a SigInfo,
+        handler: &'a Handler,
+        regs: &'a Regs,
+        xstate: &'a [u8],
+    ) -> FrameRequest<'a> {
+        FrameRequest {
+            sig,
+            info,
+            handler,
+            regs,
+            xstate,
+            saved_mask: SigSet::EMPTY,
+            altstack: StackT::default(),
+            fault: FaultRegs::default(),
+        }
+    }
+
     #[test]
     fn kernel_struct_sizes() {
         assert_eq!(std::mem::size_of::<guest_abi::structs::Siginfo>(), 128);
@@ -939,14 +960,8 @@ mod tests {
         let h = handler(SA_SIGINFO);
         let x = image(&l);
         let req = FrameRequest {
-            sig: SIGUSR1,
-            info: &info,
-            handler: &h,
-            regs: &r,
-            xstate: &x,
             saved_mask: SigSet::of(SIGUSR2),
-            altstack: StackT::default(),
-            fault: FaultRegs::default(),
+            ..request(SIGUSR1, &info, &h, &r, &x)
         };
         let f = setup_with_layout(&mem, &req, &l).expect("frame");
         let n = &f.regs;
@@ -1001,16 +1016,7 @@ mod tests {
         let info = SigInfo::kill(SIGUSR1, 3, 4);
         let h = handler(0);
         let x = image(&l);
-        let req = FrameRequest {
-            sig: SIGUSR1,
-            info: &info,
-            handler: &h,
-            regs: &r,
-            xstate: &x,
-            saved_mask: SigSet::EMPTY,
-            altstack: StackT::default(),
-            fault: FaultRegs::default(),
-        };
+        let req = request(SIGUSR1, &info, &h, &r, &x);
         let f = setup_with_layout(&mem, &req, &l).expect("frame");
         assert_eq!(mem.u64_at(f.addr + 312), 0xaaaa_aaaa_aaaa_aaaa);
     }
@@ -1025,14 +1031,8 @@ mod tests {
         let x = image(&l);
         let saved = SigSet::of(SIGUSR2).union(SigSet::of(SIGRTMIN + 1));
         let req = FrameRequest {
-            sig: SIGUSR1,
-            info: &info,
-            handler: &h,
-            regs: &r,
-            xstate: &x,
             saved_mask: saved,
-            altstack: StackT::default(),
-            fault: FaultRegs::default(),
+            ..request(SIGUSR1, &info, &h, &r, &x)
         };
         let f = setup_with_layout(&mem, &req, &l).expect("frame");
         // The handler runs, clobbers registers, and returns: `ret` pops
@@ -1062,16 +1062,7 @@ mod tests {
         let info = SigInfo::tkill(SIGUSR1, 3, 4);
         let h = handler(SA_SIGINFO);
         let x = image(&l);
-        let req = FrameRequest {
-            sig: SIGUSR1,
-            info: &info,
-            handler: &h,
-            regs: &r,
-            xstate: &x,
-            saved_mask: SigSet::EMPTY,
-            altstack: StackT::default(),
-            fault: FaultRegs::default(),
-        };
+        let req = request(SIGUSR1, &info, &h, &r, &x);
         let f = setup_with_layout(&mem, &req, &l).expect("frame");
         let fp = mem.u64_at(f.addr + (OFF_MCONTEXT + sc::FPSTATE) as u64);
         mem.write(fp + 464, &0u32.to_ne_bytes()).expect("mapped");
@@ -1105,14 +1096,8 @@ mod tests {
             ss_size: 0x2000,
         };
         let req = FrameRequest {
-            sig: SIGUSR1,
-            info: &info,
-            handler: &h,
-            regs: &r,
-            xstate: &x,
-            saved_mask: SigSet::EMPTY,
             altstack: alt,
-            fault: FaultRegs::default(),
+            ..request(SIGUSR1, &info, &h, &r, &x)
         };
         let f = setup_with_layout(&mem, &req, &l).expect("frame");
         assert!(altstack::within(&alt, f.regs.rsp));
@@ -1152,16 +1137,7 @@ mod tests {
         let info = SigInfo::tkill(SIGUSR1, 3, 4);
         let h = handler(0);
         let x = image(&l);
-        let req = FrameRequest {
-            sig: SIGUSR1,
-            info: &info,
-            handler: &h,
-            regs: &r,
-            xstate: &x,
-            saved_mask: SigSet::EMPTY,
-            altstack: StackT::default(),
-            fault: FaultRegs::default(),
-        };
+        let req = request(SIGUSR1, &info, &h, &r, &x);
         assert_eq!(
             setup_with_layout(&mem, &req, &l).map(|_| ()),
             Err(FrameError::Fault)
