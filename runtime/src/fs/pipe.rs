@@ -94,10 +94,9 @@ impl Drop for PipeEnd {
 fn wait<T>(cv: &Condvar, st: &mut parking_lot::MutexGuard<'_, T>) -> SysResult<()> {
     match crate::task::current() {
         Some(t) => match t.wait_on(cv, st, None) {
-            crate::task::Wake::Interrupted => Err(crate::error::SysError::new(
-                crate::signal::ERESTARTSYS,
-                "interrupted",
-            )),
+            crate::task::Wake::Interrupted => {
+                crate::signal::interrupted(crate::signal::ERESTARTSYS)
+            }
             _ => Ok(()),
         },
         None => {

@@ -14,7 +14,7 @@ use std::sync::Arc;
 use super::Kernel;
 use crate::fs::FdTable;
 use crate::platform::GuestThread;
-use guest_abi::signal::{CLD_DUMPED, CLD_EXITED, CLD_KILLED, SIGCONT, SIGHUP};
+use guest_abi::signal::{SIGCONT, SIGHUP};
 
 use super::signal;
 use crate::signal::SigInfo;
@@ -68,11 +68,7 @@ pub fn process_exited(k: &Arc<Kernel>, process: &Arc<Process>, status: ExitStatu
     if let Some(pp) = fx.notify_parent {
         if pp > 0 {
             // do_notify_parent: SIGCHLD with how the child ended.
-            let (code, st) = match status {
-                ExitStatus::Exited(c) => (CLD_EXITED, c & 0xff),
-                ExitStatus::Signaled { signo, core: false } => (CLD_KILLED, signo),
-                ExitStatus::Signaled { signo, core: true } => (CLD_DUMPED, signo),
-            };
+            let (code, st) = status.cld();
             let info = SigInfo::chld(code, process.pid, uid, st, 0, 0);
             signal::send_to_pid(k, pp, info);
         }

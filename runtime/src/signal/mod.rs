@@ -118,6 +118,13 @@ pub const ERESTART_RESTARTBLOCK: Errno = Errno(516);
 /// `__NR_restart_syscall`.
 pub const NR_RESTART_SYSCALL: u64 = 219;
 
+/// What a blocking call returns when a kick (a signal, a stop) interrupts
+/// it: `code` is one of the restart codes above, which the run loop turns
+/// into EINTR or a restart once it knows whether a handler runs.
+pub fn interrupted<T>(code: Errno) -> crate::error::SysResult<T> {
+    Err(crate::error::SysError::new(code, "interrupted by a signal"))
+}
+
 /// The length of the `syscall` instruction (0f 05).
 const SYSCALL_INSN_LEN: u64 = 2;
 

@@ -494,10 +494,7 @@ pub fn poll(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
         });
         if interrupted {
             // poll(2) is never restarted after a handler (ERESTARTNOHAND).
-            return Err(crate::error::SysError::new(
-                crate::signal::ERESTARTNOHAND,
-                "interrupted",
-            ));
+            return crate::signal::interrupted(crate::signal::ERESTARTNOHAND);
         }
     } else if ready == 0 && timeout != 0 {
         let mut host: Vec<libc::pollfd> = fds

@@ -163,7 +163,7 @@ fn wait(
                 } else {
                     crate::signal::ERESTARTSYS
                 };
-                break Err(crate::error::SysError::new(code, "interrupted"));
+                break crate::signal::interrupted(code);
             }
         }
     };

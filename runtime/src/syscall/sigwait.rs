@@ -15,8 +15,8 @@ use guest_abi::structs::Timespec;
 
 use super::context::SyscallContext;
 use super::signal::{SIGSET_SIZE, UNBLOCKABLE};
-use crate::error::{SysError, SysResult};
-use crate::signal::{SigSet, ERESTARTNOHAND, ERESTART_RESTARTBLOCK};
+use crate::error::SysResult;
+use crate::signal::{interrupted, SigSet, ERESTARTNOHAND};
 use crate::sys_err;
 use crate::task::{RestartBlock, Thread, Wake};
 
@@ -37,14 +37,10 @@ fn wait_for_signal(t: &Thread, deadline: Option<Instant>) -> Wake {
     }
 }
 
-fn restart_nohand() -> SysResult {
-    Err(SysError::new(ERESTARTNOHAND, "interrupted by a signal"))
-}
-
 /// pause(2).
 pub fn pause(ctx: &mut SyscallContext<'_>, _a: &[u64; 6]) -> SysResult {
     wait_for_signal(ctx.thread, None);
-    restart_nohand()
+    interrupted(ERESTARTNOHAND)
 }
 
 /// rt_sigsuspend(2).
@@ -59,7 +55,7 @@ pub fn rt_sigsuspend(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
         st.sigmask = mask & !UNBLOCKABLE;
     }
     wait_for_signal(ctx.thread, None);
-    restart_nohand()
+    interrupted(ERESTARTNOHAND)
 }
 
 /// rt_sigtimedwait(2) (sigwaitinfo, sigtimedwait): takes a pending signal
@@ -132,12 +128,4 @@ pub fn restart_syscall(ctx: &mut SyscallContext<'_>, _a: &[u64; 6]) -> SysResult
         }) => super::time::sleep_until_deadline(ctx, deadline, rem),
         None => sys_err!(EINTR, "nothing to restart"),
     }
-}
-
-/// ERESTART_RESTARTBLOCK for a sleep that `restart_syscall` resumes.
-pub(super) fn restart_block() -> SysResult {
-    Err(SysError::new(
-        ERESTART_RESTARTBLOCK,
-        "interrupted; restart_syscall resumes it",
-    ))
 }

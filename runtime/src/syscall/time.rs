@@ -250,10 +250,9 @@ fn sleep(
         let left = want.saturating_sub(std::time::Duration::new(n.tv_sec as u64, n.tv_nsec as u32));
         let deadline = std::time::Instant::now() + left;
         return match ctx.thread.sleep_until(Some(deadline)) {
-            crate::task::Wake::Interrupted => Err(crate::error::SysError::new(
-                crate::signal::ERESTARTNOHAND,
-                "absolute sleep interrupted",
-            )),
+            crate::task::Wake::Interrupted => {
+                crate::signal::interrupted(crate::signal::ERESTARTNOHAND)
+            }
             _ => Ok(0),
         };
     }
@@ -281,7 +280,7 @@ pub(super) fn sleep_until_deadline(
                 deadline,
                 rem,
             });
-            super::sigwait::restart_block()
+            crate::signal::interrupted(crate::signal::ERESTART_RESTARTBLOCK)
         }
         _ => Ok(0),
     }
@@ -322,7 +321,7 @@ fn clock_ticks(ns: u64) -> i64 {
     (ns / (1_000_000_000 / hz).max(1)) as i64
 }
 
-fn timeval_of(ns: u64) -> Timeval {
+pub(super) fn timeval_of(ns: u64) -> Timeval {
     Timeval {
         tv_sec: (ns / 1_000_000_000) as i64,
         tv_usec: ((ns % 1_000_000_000) / 1000) as i64,

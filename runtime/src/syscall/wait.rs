@@ -13,7 +13,7 @@ use guest_abi::structs::{Rusage, Siginfo};
 use guest_abi::wait::*;
 
 use super::context::SyscallContext;
-use crate::error::{SysError, SysResult};
+use crate::error::SysResult;
 use crate::sched::dispatch::CpuTimes;
 use crate::sys_err;
 use crate::task::table::Tasks;
@@ -130,7 +130,7 @@ fn do_wait(
         }
         if ctx.thread.wait_on(&tasks.changed, &mut t, None) == Wake::Interrupted {
             // Restarted unless a handler without SA_RESTART runs.
-            return Err(SysError::new(crate::signal::ERESTARTSYS, "interrupted"));
+            return crate::signal::interrupted(crate::signal::ERESTARTSYS);
         }
     }
 }
@@ -177,9 +177,7 @@ pub fn wait4(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
 /// signal.
 fn chld_info(child: Pid, ev: Event) -> Siginfo {
     let (code, status) = match ev {
-        Event::Exited(ExitStatus::Exited(c)) => (libc::CLD_EXITED, c & 0xff),
-        Event::Exited(ExitStatus::Signaled { signo, core: false }) => (libc::CLD_KILLED, signo),
-        Event::Exited(ExitStatus::Signaled { signo, core: true }) => (libc::CLD_DUMPED, signo),
+        Event::Exited(st) => st.cld(),
         Event::Stopped(sig) => (libc::CLD_STOPPED, sig),
         Event::Continued => (libc::CLD_CONTINUED, libc::SIGCONT),
     };
@@ -233,13 +231,9 @@ pub fn waitid(ctx: &mut SyscallContext<'_>, a: &[u64; 6]) -> SysResult {
 /// The rusage wait4/waitid report for a reaped child: its CPU times (its
 /// own and its waited-for children's); the other fields stay zero.
 fn rusage_of(t: CpuTimes) -> Rusage {
-    let tv = |ns: u64| guest_abi::structs::Timeval {
-        tv_sec: (ns / 1_000_000_000) as i64,
-        tv_usec: ((ns % 1_000_000_000) / 1000) as i64,
-    };
     Rusage {
-        ru_utime: tv(t.user),
-        ru_stime: tv(t.system),
+        ru_utime: super::time::timeval_of(t.user),
+        ru_stime: super::time::timeval_of(t.system),
         ..Rusage::default()
     }
 }

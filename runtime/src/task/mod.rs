@@ -587,6 +587,18 @@ impl ExitStatus {
         }
     }
 
+    /// The SIGCHLD/waitid `si_code` and `si_status` for this end
+    /// (CLD_EXITED with the exit code, CLD_KILLED/CLD_DUMPED with the
+    /// signal).
+    pub fn cld(self) -> (i32, i32) {
+        use guest_abi::signal::{CLD_DUMPED, CLD_EXITED, CLD_KILLED};
+        match self {
+            ExitStatus::Exited(c) => (CLD_EXITED, c & 0xff),
+            ExitStatus::Signaled { signo, core: false } => (CLD_KILLED, signo),
+            ExitStatus::Signaled { signo, core: true } => (CLD_DUMPED, signo),
+        }
+    }
+
     /// The status a shell reports: the exit code, or 128 + the signal.
     pub fn shell_code(self) -> i32 {
         match self {
