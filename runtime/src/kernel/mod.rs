@@ -327,9 +327,12 @@ impl Kernel {
         let mut guest = match start {
             Start::Exec { prog, args } => {
                 let mut guest = self.attach_stub(&mm, None)?;
-                let started =
-                    crate::loader::load(&prog, &mm.space, &mut *guest, &args, self.stack_size())
-                        .map_err(KernelError::Load)?;
+                let started = mm
+                    .space
+                    .batched(&mut *guest, |mmu| {
+                        crate::loader::load(&prog, &mm.space, mmu, &args, self.stack_size())
+                    })
+                    .map_err(KernelError::Load)?;
                 initial_regs(guest.regs_mut(), started.entry, started.sp);
                 guest
             }
