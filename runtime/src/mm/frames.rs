@@ -368,11 +368,12 @@ impl Memory {
         self.free_runs(to_free);
     }
 
-    /// As [`Memory::release`] for several runs, but the memory of frames
-    /// that become free is returned to the host by the *freer* thread: a
-    /// hole punch costs a few µs per run (it also zaps umk's view), and an
-    /// exec or exit frees a dozen runs. Reference counts drop at once; the
-    /// frames become allocatable again only once punched.
+    /// As [`Memory::release`] for several runs, but when that frees more
+    /// than a few runs, their memory is returned to the host by the *freer*
+    /// thread: a hole punch costs a few µs per run (it also zaps umk's
+    /// view), and an exec or exit frees a dozen runs. A small release (one
+    /// `munmap`) is cheaper done here than handed over. Reference counts drop
+    /// at once; the frames become allocatable again only once punched.
     pub fn release_later(self: &Arc<Self>, runs: &[(Frame, u64)]) {
         let to_free: Vec<(Frame, u64)> = {
             let mut shared = self.shared.lock();
@@ -380,7 +381,8 @@ impl Memory {
                 .flat_map(|&(s, n)| shared.release(s, s + n))
                 .collect()
         };
-        if to_free.is_empty() {
+        if to_free.len() <= 2 {
+            self.free_runs(to_free);
             return;
         }
         let tx = self.freer.get_or_init(|| {
