@@ -3,15 +3,16 @@
 //! # Model
 //!
 //! [`Kernel::boot`] creates guest physical memory, the platform (which
-//! starts the stub spawner) and the task table. [`Kernel::run`] starts the
+//! starts the stub spawner, keeper of the stub pool) and the task table. [`Kernel::run`] starts the
 //! first program as pid 1 and waits for it to end; then every other guest is
 //! killed and umk waits for their kernel threads, so no stub outlives the
 //! run.
 //!
 //! Every guest thread gets a kernel thread ([`Kernel::spawn_task`]) that
-//! first sets up what the guest thread runs on — a new stub and a loaded
-//! program (init), a new stub mapping a forked address space (fork), or a
-//! new host thread in the parent's stub (clone with `CLONE_VM`) — and then
+//! first sets up what the guest thread runs on — a stub from the pool
+//! (`platform::pool`) with a program loaded (init) or a forked address space
+//! mapped (fork), or a new host thread in the parent's stub (clone with
+//! `CLONE_VM`) — and then
 //! drives it in [`run::run_thread`]. When the guest thread ends its kernel
 //! thread does the exit work ([`exit::thread_exited`]).
 
@@ -100,9 +101,9 @@ impl std::fmt::Debug for Kernel {
 
 /// What a new kernel thread sets up before it drives its guest thread.
 pub enum Start {
-    /// init: a new stub with `prog` loaded.
+    /// init: a stub with `prog` loaded.
     Exec { prog: Program, args: ExecArgs },
-    /// A fork child: a new stub mapping the thread's (forked) address
+    /// A fork child: a stub mapping the thread's (forked) address
     /// space; the guest starts from `regs` and the parent's FPU/vector
     /// state `xstate` (none: the initial state); `set_child_tid` is
     /// CLONE_CHILD_SETTID's pointer (written in the child's memory).
@@ -332,9 +333,12 @@ impl Kernel {
         let mut guest = match start {
             Start::Exec { prog, args } => {
                 let mut guest = self.attach_stub(&mm, None)?;
-                let started =
-                    crate::loader::load(&prog, &mm.space, &mut *guest, &args, self.stack_size())
-                        .map_err(KernelError::Load)?;
+                let started = mm
+                    .space
+                    .batched(&mut *guest, |mmu| {
+                        crate::loader::load(&prog, &mm.space, mmu, &args, self.stack_size())
+                    })
+                    .map_err(KernelError::Load)?;
                 initial_regs(guest.regs_mut(), started.entry, started.sp);
                 guest
             }

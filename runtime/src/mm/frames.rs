@@ -27,6 +27,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::{Arc, OnceLock};
+
+use crossbeam_channel::{unbounded, Sender};
 
 use memmap2::MmapRaw;
 use parking_lot::{Mutex, MutexGuard};
@@ -38,6 +41,9 @@ pub const PAGE_SHIFT: u32 = 12;
 
 /// Frame number (page index into the memfd).
 pub type Frame = u64;
+
+/// Runs of frames: (first frame, count).
+type FrameRuns = Vec<(Frame, u64)>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
@@ -277,6 +283,8 @@ pub struct Memory {
     /// Frames of private file mappings whose contents have not been read
     /// from the file yet (demand paging; see `space.rs`).
     unfilled: Mutex<RangeSet>,
+    /// The freer thread's queue ([`Memory::release_later`]).
+    freer: OnceLock<Option<Sender<FrameRuns>>>,
 }
 
 impl std::fmt::Debug for Memory {
@@ -306,6 +314,7 @@ impl Memory {
             alloc: Mutex::new(RunAllocator::new(total_pages)),
             shared: Mutex::new(RefCounts::default()),
             unfilled: Mutex::new(RangeSet::default()),
+            freer: OnceLock::new(),
         })
     }
 
@@ -356,7 +365,53 @@ impl Memory {
     /// count reaches zero are freed and their memory returned to the host.
     pub fn release(&self, start: Frame, n: u64) {
         let to_free = self.shared.lock().release(start, start + n);
-        for (s, l) in to_free {
+        self.free_runs(to_free);
+    }
+
+    /// As [`Memory::release`] for several runs, but when that frees more
+    /// than a few runs, their memory is returned to the host by the *freer*
+    /// thread: a hole punch costs a few µs per run (it also zaps umk's
+    /// view), and an exec or exit frees a dozen runs. A small release (one
+    /// `munmap`) is cheaper done here than handed over. Reference counts drop
+    /// at once; the frames become allocatable again only once punched.
+    pub fn release_later(self: &Arc<Self>, runs: &[(Frame, u64)]) {
+        let to_free: Vec<(Frame, u64)> = {
+            let mut shared = self.shared.lock();
+            runs.iter()
+                .flat_map(|&(s, n)| shared.release(s, s + n))
+                .collect()
+        };
+        if to_free.len() <= 2 {
+            self.free_runs(to_free);
+            return;
+        }
+        let tx = self.freer.get_or_init(|| {
+            let (tx, rx) = unbounded::<FrameRuns>();
+            let me = Arc::downgrade(self);
+            let started = std::thread::Builder::new()
+                .name("umk-freer".into())
+                .spawn(move || {
+                    for runs in rx {
+                        match me.upgrade() {
+                            Some(m) => m.free_runs(runs),
+                            None => return,
+                        }
+                    }
+                });
+            started.ok().map(|_| tx)
+        });
+        match tx {
+            Some(tx) => {
+                if let Err(e) = tx.send(to_free) {
+                    self.free_runs(e.into_inner());
+                }
+            }
+            None => self.free_runs(to_free),
+        }
+    }
+
+    fn free_runs(&self, runs: Vec<(Frame, u64)>) {
+        for (s, l) in runs {
             self.unfilled.lock().remove(s, s + l);
             self.punch(s, l);
             self.alloc.lock().free(s, l);

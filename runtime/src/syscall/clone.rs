@@ -1,9 +1,11 @@
 //! clone(2), clone3(2), fork(2), vfork(2): new threads and processes.
 //!
 //! - **Without `CLONE_VM`** (fork): the child gets a copy of the address
-//!   space that shares every frame copy-on-write (`AddressSpace::fork`), a
-//!   copy of the descriptor table and dispositions, and a fresh stub of its
-//!   own, set up by its new kernel thread (`kernel::Start::Fork`).
+//!   space that shares the touched frames copy-on-write (`AddressSpace::fork`;
+//!   the pages around the stack and thread pointers are copied at once), a
+//!   copy of the descriptor table and dispositions, the caller's FPU state,
+//!   and a stub of its own, set up by its new kernel thread
+//!   (`kernel::Start::Fork`).
 //! - **With `CLONE_VM`** (threads, and the vfork of posix_spawn): the child
 //!   runs in the same stub, on a new host thread the caller's stub clones
 //!   (`GuestThread::spawn_thread`) and the child's kernel thread attaches.

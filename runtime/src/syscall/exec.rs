@@ -24,6 +24,7 @@
 //!   old program running with the error.
 
 use std::ffi::OsStr;
+use std::os::fd::AsRawFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -199,7 +200,11 @@ fn do_execve(
             Err(e) => return Err(SysError::new(e.errno(), "cannot execute")),
         }
     };
-    let exe = std::fs::canonicalize(&host).unwrap_or_else(|_| host.clone());
+    // The program's canonical path (for /proc/PID/exe): what the host says
+    // the opened file is, one readlink instead of a walk of the path.
+    let exe = std::fs::read_link(format!("/proc/self/fd/{}", prog.exe.file.as_raw_fd()))
+        .or_else(|_| std::fs::canonicalize(&host))
+        .unwrap_or_else(|_| host.clone());
     drop(guard);
     de_thread(ctx)?;
 
@@ -220,8 +225,9 @@ fn do_execve(
             crate::log::warn(&format!("execve: {e}"));
             SysError::new(guest_abi::Errno::ENOMEM, "cannot start a stub")
         })?;
-        let started =
-            crate::loader::load(&prog, &mm.space, &mut *guest, &exec_args, k.stack_size())?;
+        let started = mm.space.batched(&mut *guest, |mmu| {
+            crate::loader::load(&prog, &mm.space, mmu, &exec_args, k.stack_size())
+        })?;
         initial_regs(guest.regs_mut(), started.entry, started.sp);
         if let Some(s) = guest.stub() {
             ctx.thread.set_host(s.pid(), guest.host_tid());
@@ -325,7 +331,6 @@ fn reload_in_place(ctx: &mut SyscallContext<'_>, prog: &Program, args: &ExecArgs
     let layout = k
         .space_layout()
         .map_err(|_| SysError::new(guest_abi::Errno::ENOMEM, "no address space layout"))?;
-    ctx.mm.space.reset(&mut *ctx.guest, layout)?;
     let fatal = |ctx: &mut SyscallContext<'_>, e: SysError| {
         crate::log::warn(&format!("execve: after the point of no return: {e}"));
         ctx.outcome = Outcome::ExitProcess(ExitStatus::Signaled {
@@ -334,11 +339,17 @@ fn reload_in_place(ctx: &mut SyscallContext<'_>, prog: &Program, args: &ExecArgs
         });
         e
     };
-    let started =
-        match crate::loader::load(prog, &ctx.mm.space, &mut *ctx.guest, args, k.stack_size()) {
-            Ok(s) => s,
-            Err(e) => return Err(fatal(ctx, e)),
-        };
+    // Emptying the space and loading the program is one request to the
+    // stub (see `AddressSpace::start_batch`).
+    let space = ctx.mm.space.clone();
+    let loaded = space.batched(&mut *ctx.guest, |mmu| {
+        space.reset(mmu, layout)?;
+        crate::loader::load(prog, &space, mmu, args, k.stack_size())
+    });
+    let started = match loaded {
+        Ok(s) => s,
+        Err(e) => return Err(fatal(ctx, e)),
+    };
     let init = XstateLayout::get().init_image();
     if ctx.guest.set_xstate(&init).is_err() {
         return Err(fatal(
