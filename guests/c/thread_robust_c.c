@@ -3,14 +3,18 @@
  * exits while holding it is handed to the next locker with EOWNERDEAD (the
  * kernel walks the dead thread's robust list); the same for a
  * process-shared robust mutex in MAP_SHARED memory whose owner process
- * exits; FUTEX_WAKE_OP changes the second word atomically and wakes by its
+ * exits, or execs (execve walks the robust list of the memory it leaves:
+ * kernel/futex/core.c futex_exec_release); FUTEX_WAKE_OP changes the second word atomically and wakes by its
  * comparison.
  */
 #include "thread.h"
 
+#include <fcntl.h>
 #include <linux/futex.h>
 #include <sys/mman.h>
+#include <signal.h>
 #include <sys/wait.h>
+#include <time.h>
 
 static pthread_mutex_t *robust_init(pthread_mutex_t *m, int pshared)
 {
@@ -70,6 +74,47 @@ static void process_owner_dies(void)
 	munmap(m, sizeof *m);
 }
 
+static void process_owner_execs(void)
+{
+	pthread_mutex_t *m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE,
+				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED) {
+		printf("mmap: -1 %s\n", errno_name(errno));
+		return;
+	}
+	robust_init(m, 1);
+	int p[2];
+	if (pipe2(p, O_CLOEXEC) != 0) {
+		printf("pipe2: -1 %s\n", errno_name(errno));
+		return;
+	}
+	pid_t pid = xfork();
+	if (pid == 0) {
+		close(p[0]);
+		pthread_mutex_lock(m);
+		execl("/bin/sleep", "sleep", "10", (char *)NULL);
+		child_exit(127);
+	}
+	close(p[1]);
+	char c;
+	/* EOF: the child's exec closed the write end. */
+	CHECK(read(p[0], &c, 1) == 0, "the owner execs (its close-on-exec pipe end closes)");
+	close(p[0]);
+	struct timespec until;
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += 5;
+	int r = pthread_mutex_timedlock(m, &until);
+	CHECK(r == EOWNERDEAD, "the owner still runs another program: EOWNERDEAD (%s)",
+	      errno_name(r));
+	if (r == EOWNERDEAD) {
+		pthread_mutex_consistent(m);
+		pthread_mutex_unlock(m);
+	}
+	kill(pid, SIGKILL);
+	CHECK(killed_by(wait_status(pid), SIGKILL), "the exec'd owner is killed");
+	munmap(m, sizeof *m);
+}
+
 static int fa, fb;
 static volatile int waiting;
 
@@ -122,6 +167,7 @@ int main(void)
 	proc_alarm(20);
 	thread_owner_dies();
 	process_owner_dies();
+	process_owner_execs();
 	wake_op();
 	return guest_done();
 }

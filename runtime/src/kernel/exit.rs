@@ -28,20 +28,7 @@ pub fn thread_exited(
     guest: Option<Box<dyn GuestThread>>,
     status: ExitStatus,
 ) {
-    let (ctid, robust) = {
-        let mut st = thread.state.lock();
-        (std::mem::take(&mut st.clear_child_tid), st.robust_list)
-    };
-    if robust != 0 {
-        // mm_release: the robust list first, then clear_child_tid.
-        crate::syscall::exit_robust_list(&thread.mm(), robust, thread.tid);
-    }
-    if ctid != 0 && thread.process.exiting().is_none() {
-        let mm = thread.mm();
-        if mm.space.write(ctid, &0u32.to_ne_bytes()).is_ok() {
-            crate::syscall::futex_wake(&mm, ctid, 1);
-        }
-    }
+    release_mm(thread, thread.process.exiting().is_none());
     // The host thread leaves the stub (PtraceThread's drop detaches it).
     drop(guest);
     if let Some(tr) = k.tracer.as_ref().filter(|t| t.traces_syscalls()) {
@@ -56,6 +43,30 @@ pub fn thread_exited(
     if k.tasks.remove_thread(thread) {
         let st = thread.process.exiting().unwrap_or(status);
         process_exited(k, &thread.process, st);
+    }
+}
+
+/// What a thread leaving its address space (by exit or execve) does to it
+/// (kernel/fork.c `mm_release`): the robust futex list is walked first,
+/// then, when `clear_tid` (someone else may still look at the memory),
+/// `CLONE_CHILD_CLEARTID`'s word is zeroed and woken. Both are forgotten.
+pub fn release_mm(thread: &Thread, clear_tid: bool) {
+    let (ctid, robust) = {
+        let mut st = thread.state.lock();
+        st.robust_list_len = 0;
+        (
+            std::mem::take(&mut st.clear_child_tid),
+            std::mem::take(&mut st.robust_list),
+        )
+    };
+    if robust != 0 {
+        crate::syscall::exit_robust_list(&thread.mm(), robust, thread.tid);
+    }
+    if ctid != 0 && clear_tid {
+        let mm = thread.mm();
+        if mm.space.write(ctid, &0u32.to_ne_bytes()).is_ok() {
+            crate::syscall::futex_wake(&mm, ctid, 1);
+        }
     }
 }
 

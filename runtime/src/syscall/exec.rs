@@ -214,7 +214,12 @@ fn do_execve(
         envp: envs,
         execfn: shown.clone(),
     };
-    if sole_user(ctx) {
+    // exec_mm_release: the robust list is walked in the old memory; the
+    // child-tid word is cleared only if someone else shares that memory
+    // (a vfork parent).
+    let sole = sole_user(ctx);
+    crate::kernel::exit::release_mm(ctx.thread, !sole);
+    if sole {
         reload_in_place(ctx, &prog, &exec_args)?;
     } else {
         let space = k
@@ -262,9 +267,6 @@ fn do_execve(
             ss_flags: guest_abi::signal::SS_DISABLE,
             ..StackT::default()
         };
-        st.clear_child_tid = 0;
-        st.robust_list = 0;
-        st.robust_list_len = 0;
         st.comm = crate::task::comm_of(Path::new(OsStr::from_bytes(&shown)));
     }
     if let Some(n) = ctx.kernel.tasks.lock().procs.get_mut(&p.pid) {

@@ -57,7 +57,7 @@ const ROWS: &[(usize, table::Handler, Status)] = &[
     (nr::GETGID, process::getgid, Full),
     (nr::GETEGID, process::getegid, Full),
     (nr::SET_TID_ADDRESS, process::set_tid_address, Full),
-    (nr::SET_ROBUST_LIST, process::set_robust_list, Partial("walked when the thread exits (owner-died marking and a wake); not at execve")),
+    (nr::SET_ROBUST_LIST, process::set_robust_list, Partial("walked when the thread exits or execs (owner-died marking and a wake); PI futexes are ENOSYS")),
     (nr::GET_ROBUST_LIST, process::get_robust_list, Partial("own thread only")),
     (nr::ARCH_PRCTL, process::arch_prctl, Partial("ARCH_SET_FS/GET_FS/SET_GS/GET_GS/GET_CPUID; ARCH_SET_CPUID and AMX permissions are EINVAL/ENODEV")),
     (nr::PRLIMIT64, process::prlimit64, Partial("own process only (pid 0 or self); limits are kept, only RLIMIT_NOFILE and RLIMIT_STACK act")),
