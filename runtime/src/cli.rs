@@ -54,6 +54,10 @@ pub struct RunArgs {
     /// Number of virtual CPUs guest threads run on (default: host cores).
     #[arg(long, value_name = "N")]
     pub cpus: Option<usize>,
+    /// Do not pin each vCPU's guest thread and its kernel thread to one host
+    /// CPU (pinning makes a ptrace round trip a same-CPU switch).
+    #[arg(long)]
+    pub no_pin: bool,
     /// Most guest threads alive at once; past it fork and clone fail with
     /// EAGAIN (a fork bomb stops there).
     #[arg(long, value_name = "N", default_value_t = crate::task::table::DEFAULT_MAX_TASKS)]
@@ -137,6 +141,7 @@ pub fn run(args: RunArgs) -> i32 {
         memory_bytes: DEFAULT_MEMORY,
         trace_sched: args.trace_sched,
         timeline: args.timeline.is_some(),
+        pin: !args.no_pin,
     };
     let status = Kernel::boot(config, tracer.clone()).and_then(|k| {
         let st = k.run(prog, exec_args);

@@ -8,7 +8,8 @@
 //! killed and umk waits for their kernel threads, so no stub outlives the
 //! run.
 //!
-//! Every guest thread gets a kernel thread ([`Kernel::spawn_task`]) that
+//! Every guest thread gets a kernel thread ([`Kernel::spawn_task`]; kernel
+//! threads are reused, `workers.rs`) that
 //! first sets up what the guest thread runs on — a stub from the pool
 //! (`platform::pool`) with a program loaded (init) or a forked address space
 //! mapped (fork), or a new host thread in the parent's stub (clone with
@@ -17,9 +18,11 @@
 //! thread does the exit work ([`exit::thread_exited`]).
 
 pub mod exit;
+pub mod placement;
 pub mod run;
 pub mod signal;
 pub mod timers;
+pub mod workers;
 
 use std::path::PathBuf;
 use std::sync::{Arc, OnceLock};
@@ -54,6 +57,8 @@ pub struct Config {
     pub trace_sched: bool,
     /// Record which task held which vCPU when (`--timeline`).
     pub timeline: bool,
+    /// Pin vCPUs to host CPUs (`placement.rs`; off with `--no-pin`).
+    pub pin: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -89,6 +94,10 @@ pub struct Kernel {
     pub sched: Arc<Dispatcher>,
     /// Processes' real-time interval timers (`timers.rs`).
     pub timers: timers::Timers,
+    /// Which host CPU each vCPU runs on (`placement.rs`).
+    pub placement: placement::Placement,
+    /// Kernel threads waiting to drive the next guest thread (`workers.rs`).
+    workers: Arc<workers::Workers>,
 }
 
 impl std::fmt::Debug for Kernel {
@@ -146,6 +155,7 @@ impl Kernel {
         let memory = Arc::new(Memory::new(config.memory_bytes)?);
         let platform = Platform::new(config.platform, memory.clone())?;
         let tasks = Tasks::new(config.max_tasks);
+        let placement = placement::Placement::detect(config.pin);
         // The kick makes a running guest thread trap so that its kernel
         // thread gives up the vCPU (preemption): a host signal to its stub
         // thread, nothing if it is not running guest code.
@@ -174,6 +184,8 @@ impl Kernel {
             tracer,
             tasks,
             timers: timers::Timers::default(),
+            placement,
+            workers: Arc::default(),
             live: Live::default(),
             init_status: Mutex::new(None),
             init_cv: Condvar::new(),
@@ -212,7 +224,10 @@ impl Kernel {
         mm: &Mm,
         xstate: Option<&[u8]>,
     ) -> Result<Box<dyn GuestThread>, KernelError> {
-        let ns = self.platform.new_address_space()?;
+        let ns = match workers::take_spare() {
+            Some(ns) => ns,
+            None => self.platform.new_address_space()?,
+        };
         mm.space.set_uffd(ns.uffd);
         mm.space.set_stub(ns.stub);
         mm.set_faults(FaultThread::spawn(mm.space.clone())?);
@@ -286,15 +301,16 @@ impl Kernel {
     }
 
     /// Starts the kernel thread for `thread`.
+    /// An idle kernel thread takes it if there is one (`workers.rs`).
     pub fn spawn_task(self: &Arc<Self>, thread: Arc<Thread>, start: Start) -> std::io::Result<()> {
-        let k = self.clone();
         self.live.enter();
         let name = format!("umk-task-{}", thread.tid);
-        let t2 = thread.clone();
-        let r = std::thread::Builder::new()
-            .name(name)
-            .spawn(move || k.task_main(t2, start));
-        if let Err(e) = r {
+        let job = workers::Job {
+            kernel: self.clone(),
+            thread,
+            start,
+        };
+        if let Err(e) = self.workers.start(job, name) {
             self.live.leave();
             return Err(e);
         }

@@ -11,6 +11,7 @@ use crate::task::{ExitStatus, Thread};
 use crate::trace::{GuestMemRead, SyscallEvent};
 
 use super::exit;
+use super::placement::Pinned;
 use super::signal::{self as ksignal, Delivery, Target};
 use super::Kernel;
 
@@ -87,6 +88,7 @@ fn drive_as(
 ) -> Driven {
     let tracer = kernel.tracer.clone().filter(|t| t.traces_syscalls());
     let tid = thread.tid;
+    let mut pinned = Pinned::default();
     loop {
         if thread.is_killed() {
             return Driven::Ended(thread.process.exiting().unwrap_or(KILLED));
@@ -110,10 +112,11 @@ fn drive_as(
         // handled). After a preemption kick the same call gives the vCPU up
         // and waits for the next turn; blocking waits give it up too
         // (`Thread::wait_on`).
-        if kernel.sched.acquire(tid).is_none() {
+        let Some(vcpu) = kernel.sched.acquire(tid) else {
             thread.process.begin_exit(KILLED);
             return Driven::Ended(KILLED);
-        }
+        };
+        pin(&mut pinned, kernel, vcpu, &**guest);
         if !thread.enter_guest() {
             continue;
         }
@@ -133,7 +136,9 @@ fn drive_as(
         thread.leave_guest();
         // Preempted while the guest ran: wait for the vCPU before handling
         // the trap.
-        let _ = kernel.sched.trapped(tid);
+        if let Some(vcpu) = kernel.sched.trapped(tid) {
+            pin(&mut pinned, kernel, vcpu, &**guest);
+        }
         let trap = match trap {
             Ok(t) => t,
             Err(e) => {
@@ -233,4 +238,10 @@ fn drive_as(
             }
         }
     }
+}
+
+/// Places the vCPU's threads (see `placement.rs`).
+fn pin(pinned: &mut Pinned, kernel: &Kernel, vcpu: usize, guest: &dyn GuestThread) {
+    let control = guest.stub().map_or(0, |s| s.control_tid());
+    pinned.follow(&kernel.placement, vcpu, guest.host_tid(), control);
 }

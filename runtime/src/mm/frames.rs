@@ -375,16 +375,35 @@ impl Memory {
     /// `munmap`) is cheaper done here than handed over. Reference counts drop
     /// at once; the frames become allocatable again only once punched.
     pub fn release_later(self: &Arc<Self>, runs: &[(Frame, u64)]) {
-        let to_free: Vec<(Frame, u64)> = {
-            let mut shared = self.shared.lock();
-            runs.iter()
-                .flat_map(|&(s, n)| shared.release(s, s + n))
-                .collect()
-        };
+        let to_free = self.drop_refs(runs);
         if to_free.len() <= 2 {
             self.free_runs(to_free);
             return;
         }
+        self.to_freer(to_free);
+    }
+
+    /// As [`Memory::release_later`], but the freer thread always returns
+    /// the memory: for an address space emptied by exec, whose new program
+    /// waits for nothing of it.
+    pub fn release_async(self: &Arc<Self>, runs: &[(Frame, u64)]) {
+        let to_free = self.drop_refs(runs);
+        if !to_free.is_empty() {
+            self.to_freer(to_free);
+        }
+    }
+
+    /// Lowers the counts of `runs`; returns the runs no one holds any more.
+    fn drop_refs(&self, runs: &[(Frame, u64)]) -> FrameRuns {
+        let mut shared = self.shared.lock();
+        runs.iter()
+            .flat_map(|&(s, n)| shared.release(s, s + n))
+            .collect()
+    }
+
+    /// Hands `to_free` to the freer thread (started on first use), or frees
+    /// it here if there is none.
+    fn to_freer(self: &Arc<Self>, to_free: FrameRuns) {
         let tx = self.freer.get_or_init(|| {
             let (tx, rx) = unbounded::<FrameRuns>();
             let me = Arc::downgrade(self);

@@ -121,6 +121,27 @@ impl HostOp {
     }
 }
 
+/// Drops each "close, then open the same file again" pair from `ops`, so
+/// that consecutive [`HostOp::map_file`] triples of one file (a program's
+/// segments) open it once. The opened descriptor is kept across requests
+/// (r12 in `stub.S`), so the merged ops may also span a request boundary.
+pub fn merge_reopens(ops: &mut Vec<HostOp>) {
+    let mut out: Vec<HostOp> = Vec::with_capacity(ops.len());
+    let mut opened: Option<HostOp> = None;
+    for op in ops.drain(..) {
+        if op.nr & OP_SAVE != 0 && opened == Some(op) && out.last() == Some(&HostOp::close_opened())
+        {
+            out.pop();
+            continue;
+        }
+        if op.nr & OP_SAVE != 0 {
+            opened = Some(op);
+        }
+        out.push(op);
+    }
+    *ops = out;
+}
+
 /// Runs host operations inside the stub that holds an address space.
 pub trait HostMmu {
     /// Runs `ops` in order; stops at the first failure and reports it.
@@ -133,4 +154,26 @@ pub enum HostOpError {
     Failed { op: HostOp, errno: i32 },
     #[error("stub unreachable: {0}")]
     Stub(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn segments_of_one_file_open_it_once() {
+        let mut ops: Vec<HostOp> = Vec::new();
+        ops.extend(HostOp::map_file(0x1000, 0x1000, 1, 7, 0));
+        ops.extend(HostOp::map_file(0x2000, 0x1000, 5, 7, 0x1000));
+        ops.push(HostOp::unmap(0x9000, 0x1000));
+        ops.extend(HostOp::map_file(0x3000, 0x1000, 1, 7, 0x2000));
+        ops.extend(HostOp::map_file(0x4000, 0x1000, 1, 8, 0));
+        merge_reopens(&mut ops);
+        let kinds: Vec<u64> = ops.iter().map(|o| o.nr & 0xffff_ffff).collect();
+        let (open, mmap, close, munmap) = (SYS_OPENAT, SYS_MMAP, SYS_CLOSE, SYS_MUNMAP);
+        assert_eq!(
+            kinds,
+            [open, mmap, mmap, close, munmap, open, mmap, close, open, mmap, close]
+        );
+    }
 }

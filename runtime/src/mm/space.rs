@@ -834,9 +834,10 @@ impl AddressSpace {
     /// Runs the host operations queued since [`Self::start_batch`], then
     /// the userfaultfd registrations that needed them.
     pub fn finish_batch(&self, mmu: &mut dyn HostMmu) -> SysResult<()> {
-        let Some(b) = self.batch.lock().take() else {
+        let Some(mut b) = self.batch.lock().take() else {
             return Ok(());
         };
+        super::hostop::merge_reopens(&mut b.ops);
         self.apply(mmu, &b.ops)?;
         for (start, end) in b.register {
             self.register_file_range(start, end);
@@ -1073,7 +1074,7 @@ impl AddressSpace {
             self.apply(mmu, &[HostOp::unmap(addr, end - addr)])?;
         }
         drop(inner);
-        self.release(freed);
+        self.memory.release_async(&freed);
         Ok(())
     }
 
@@ -1802,7 +1803,7 @@ impl AddressSpace {
         inner.brk_start = 0;
         inner.brk = 0;
         drop(inner);
-        self.release(freed);
+        self.memory.release_async(&freed);
         Ok(())
     }
 
@@ -1888,7 +1889,7 @@ impl Drop for AddressSpace {
             stub.retire(uffd, self.inner.get_mut().layout.task_size);
         }
         let freed = self.clear();
-        self.release(freed);
+        self.memory.release_async(&freed);
     }
 }
 

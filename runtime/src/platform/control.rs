@@ -62,6 +62,8 @@ const FUTEX_WAKE: i32 = 1;
 #[derive(Debug)]
 pub struct StubHandle {
     pid: i32,
+    /// The host tid of the control thread.
+    control_tid: i32,
     /// `None` only while being dropped (the reaper takes it).
     pidfd: Option<OwnedFd>,
     mailbox: *mut u8,
@@ -88,10 +90,12 @@ unsafe impl Send for StubHandle {}
 unsafe impl Sync for StubHandle {}
 
 impl StubHandle {
-    /// Takes over stub `pid` whose control thread serves the mailbox in
-    /// `frame` (already mapped in the stub at `mailbox_addr`, and zeroed).
+    /// Takes over stub `pid` whose control thread `control_tid` serves the
+    /// mailbox in `frame` (already mapped in the stub at `mailbox_addr`,
+    /// and zeroed).
     pub fn new(
         pid: i32,
+        control_tid: i32,
         frame: Frame,
         mailbox_addr: u64,
         memory: Arc<Memory>,
@@ -106,6 +110,7 @@ impl StubHandle {
         let mailbox = memory.frame_ptr(frame, 0);
         Ok(StubHandle {
             pid,
+            control_tid,
             pidfd: Some(pidfd),
             mailbox,
             frame,
@@ -121,6 +126,12 @@ impl StubHandle {
 
     pub fn pid(&self) -> i32 {
         self.pid
+    }
+
+    /// The host tid of the control thread (placed with the guest thread
+    /// that uses it most: `kernel/placement.rs`).
+    pub fn control_tid(&self) -> i32 {
+        self.control_tid
     }
 
     /// The frame of the mailbox page.

@@ -275,7 +275,7 @@ impl PtraceThread {
         // stop; a SIGCONT stop it reports is dropped in `run_stub_code`).
         // SAFETY: signalling our own stub by pid.
         unsafe { libc::kill(self.tid, libc::SIGCONT) };
-        StubHandle::new(self.tid, mailbox, page, self.memory.clone())
+        StubHandle::new(self.tid, out.rax as i32, mailbox, page, self.memory.clone())
             .map_err(|e| PlatformError::Host("pidfd_open", e))
     }
 

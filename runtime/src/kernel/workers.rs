@@ -1,0 +1,163 @@
+//! Kernel threads kept for reuse.
+//!
+//! # Model
+//!
+//! Every guest thread is driven by a kernel thread of its own (see the
+//! module note of `kernel`). Starting a host thread costs 20–30 µs in the
+//! thread that asks for it and as much again before the new thread runs
+//! (this nested VM), and a fork pays it on the parent's critical path. So a
+//! kernel thread whose guest thread has ended does not exit: it waits, idle,
+//! for the next guest thread to drive ([`Workers::start`] hands it over with
+//! one channel send). Idle threads beyond [`MAX_IDLE`], and any idle for
+//! [`IDLE_FOR`], exit.
+//!
+//! An idle thread also holds a **spare**: a stub from the pool whose parked
+//! thread it has already seized (ptrace's tracer is a thread, so only the
+//! thread that will drive the stub can do this). A fork or exec on that
+//! kernel thread then starts without the 20–30 µs of taking and seizing a
+//! stub (`Kernel::attach_stub` takes the spare first).
+//!
+//! `idle` counts the waiting threads not yet promised a job: a job is sent
+//! only after taking one from the count, under its lock, so a job never
+//! waits in the channel without a thread that will receive it. A thread
+//! whose wait times out looks in the channel once more under the same lock
+//! before it leaves (a job may have been promised to it just then).
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crossbeam_channel::{unbounded, Receiver, RecvTimeoutError, Sender};
+use parking_lot::Mutex;
+
+use super::{Kernel, Start};
+use crate::platform::NewSpace;
+use crate::task::Thread;
+
+thread_local! {
+    /// This kernel thread's spare stub (see the module note).
+    static SPARE: RefCell<Option<NewSpace>> = const { RefCell::new(None) };
+}
+
+/// This kernel thread's spare stub, if it has one.
+pub fn take_spare() -> Option<NewSpace> {
+    SPARE.with(|s| s.borrow_mut().take())
+}
+
+/// Idle kernel threads kept at most.
+pub const MAX_IDLE: usize = 8;
+
+/// An idle kernel thread exits after this long without work.
+pub const IDLE_FOR: Duration = Duration::from_secs(2);
+
+/// A guest thread to drive: what `Kernel::task_main` needs.
+pub struct Job {
+    pub kernel: Arc<Kernel>,
+    pub thread: Arc<Thread>,
+    pub start: Start,
+}
+
+/// The idle kernel threads (see the module note).
+#[derive(Debug)]
+pub struct Workers {
+    idle: Mutex<usize>,
+    tx: Sender<Job>,
+    rx: Receiver<Job>,
+}
+
+impl Default for Workers {
+    fn default() -> Self {
+        let (tx, rx) = unbounded();
+        Workers {
+            idle: Mutex::new(0),
+            tx,
+            rx,
+        }
+    }
+}
+
+impl Workers {
+    /// Runs `job` on an idle kernel thread, or on a new one named `name`.
+    pub fn start(self: &Arc<Self>, job: Job, name: String) -> std::io::Result<()> {
+        {
+            let mut idle = self.idle.lock();
+            if *idle > 0 {
+                *idle -= 1;
+                // The receiver lives in `self`: the send cannot fail.
+                return self
+                    .tx
+                    .send(job)
+                    .map_err(|_| std::io::Error::other("kernel thread channel closed"));
+            }
+        }
+        let me = self.clone();
+        std::thread::Builder::new()
+            .name(name)
+            .spawn(move || me.serve(job))
+            .map(|_| ())
+    }
+
+    /// A kernel thread's life: jobs until it has been idle too long or
+    /// too many others are idle.
+    fn serve(&self, first: Job) {
+        let mut job = first;
+        loop {
+            let Job {
+                kernel,
+                thread,
+                start,
+            } = job;
+            let k = kernel.clone();
+            kernel.task_main(thread, start);
+            if SPARE.with(|s| s.borrow().is_none()) {
+                let spare = k.platform.new_address_space().ok();
+                SPARE.with(|s| *s.borrow_mut() = spare);
+            }
+            drop(k);
+            job = match self.next() {
+                Some(j) => j,
+                None => {
+                    drop(take_spare());
+                    return;
+                }
+            };
+            set_name(&format!("umk-task-{}", job.thread.tid));
+        }
+    }
+
+    /// Waits for the next job; `None`: this thread should exit.
+    fn next(&self) -> Option<Job> {
+        {
+            let mut idle = self.idle.lock();
+            if *idle >= MAX_IDLE {
+                return None;
+            }
+            *idle += 1;
+        }
+        match self.rx.recv_timeout(IDLE_FOR) {
+            Ok(j) => Some(j),
+            Err(RecvTimeoutError::Disconnected) => None,
+            Err(RecvTimeoutError::Timeout) => {
+                let mut idle = self.idle.lock();
+                match self.rx.try_recv() {
+                    Ok(j) => Some(j),
+                    Err(_) => {
+                        *idle = idle.saturating_sub(1);
+                        None
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Renames the calling thread (as `ps -L` and `perf` show it; at most 15
+/// bytes are kept).
+fn set_name(name: &str) {
+    let mut buf = [0u8; 16];
+    let n = name.len().min(15);
+    buf[..n].copy_from_slice(&name.as_bytes()[..n]);
+    // SAFETY: PR_SET_NAME reads a NUL-terminated string of at most 16
+    // bytes from `buf`, which is one.
+    unsafe { libc::prctl(libc::PR_SET_NAME, buf.as_ptr()) };
+}
