@@ -3,11 +3,16 @@
  * does not block it; tgkill reaches exactly the thread named; a thread
  * blocked in read(2) gets EINTR from a handler without SA_RESTART and goes
  * on reading with SA_RESTART; sigwait in one thread takes a signal every
- * thread blocks; masks are per thread and inherited by pthread_create.
+ * thread blocks; masks are per thread and inherited by pthread_create;
+ * SIGSTOP stops every thread of a process before the parent hears of it
+ * (waitpid(WUNTRACED) returns only then), and SIGCONT resumes them all.
  */
 #include "thread.h"
 
 #include <signal.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <time.h>
 
 static volatile pid_t handled_by;
 static volatile sig_atomic_t hits;
@@ -147,6 +152,85 @@ static void waited(void)
 	block(SIGRTMIN, SIG_UNBLOCK);
 }
 
+/* Two threads that count in shared memory, and one blocked in read. */
+static volatile long *counts;
+
+static void *count_forever(void *arg)
+{
+	long i = (long)arg;
+	for (;;)
+		__atomic_add_fetch(&counts[i], 1, __ATOMIC_RELAXED);
+	return NULL;
+}
+
+static void *read_forever(void *arg)
+{
+	char c;
+	while (read((int)(long)arg, &c, 1) != 0)
+		;
+	return NULL;
+}
+
+static long total(void)
+{
+	return __atomic_load_n(&counts[0], __ATOMIC_RELAXED) +
+	       __atomic_load_n(&counts[1], __ATOMIC_RELAXED);
+}
+
+static void pause_ms(long ms)
+{
+	struct timespec ts = {0, ms * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+/* Waits (bounded) until the counters move; returns whether they did. */
+static int counting(void)
+{
+	long before = total();
+	for (int i = 0; i < 2000; i++) {
+		if (total() != before)
+			return 1;
+		pause_ms(1);
+	}
+	return 0;
+}
+
+static void group_stop(void)
+{
+	counts = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	if (counts == MAP_FAILED) {
+		printf("mmap: -1 %s\n", errno_name(errno));
+		return;
+	}
+	int p[2];
+	xpipe(p);
+	pid_t pid = xfork();
+	if (pid == 0) {
+		pthread_t t;
+		xpthread_create(&t, NULL, count_forever, (void *)0L);
+		xpthread_create(&t, NULL, count_forever, (void *)1L);
+		xpthread_create(&t, NULL, read_forever, (void *)(long)p[0]);
+		for (;;)
+			pause();
+	}
+	close(p[0]);
+	CHECK(counting(), "the child's threads count");
+	int st;
+	CHECK(kill(pid, SIGSTOP) == 0 && xwaitpid(pid, &st, WUNTRACED) == pid && WIFSTOPPED(st),
+	      "SIGSTOP: waitpid(WUNTRACED) reports the stop");
+	long at_report = total();
+	pause_ms(30);
+	CHECK(total() == at_report, "every thread had stopped when the stop was reported");
+	CHECK(kill(pid, SIGCONT) == 0 && xwaitpid(pid, &st, WCONTINUED) == pid && WIFCONTINUED(st),
+	      "SIGCONT: waitpid(WCONTINUED) reports it");
+	CHECK(counting(), "the threads count again");
+	kill(pid, SIGKILL);
+	CHECK(killed_by(wait_status(pid), SIGKILL), "SIGKILL ends the stopped-and-continued child");
+	close(p[1]);
+	munmap((void *)counts, 4096);
+}
+
 int main(void)
 {
 	guest_init("thread_signal_c");
@@ -155,5 +239,6 @@ int main(void)
 	interrupted_read(0, "read interrupted by a handler without SA_RESTART: -1 EINTR", -1, EINTR);
 	interrupted_read(SA_RESTART, "with SA_RESTART the read goes on and returns its byte", 1, 0);
 	waited();
+	group_stop();
 	return guest_done();
 }

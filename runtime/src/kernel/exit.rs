@@ -37,6 +37,10 @@ pub fn thread_exited(
             ExitStatus::Signaled { signo, core } => tr.killed(thread.tid, signo, core),
         }
     }
+    if thread.process.exiting().is_none() {
+        // A group exit cancels a stop in progress (`zap_other_threads`).
+        signal::join_group_stop(k, thread);
+    }
     if let Some(t) = k.sched.exit(thread.tid) {
         thread.process.cpu.lock().dead.add(t);
     }

@@ -258,7 +258,8 @@ impl Kernel {
             let pid = t.alloc_pid().map_err(|_| KernelError::Panicked)?;
             debug_assert_eq!(pid, 1);
             Tasks::add_process(&mut t, process, 0);
-            self.tasks.add_thread(&mut t, thread.clone());
+            // A new process: not exiting.
+            let _ = self.tasks.add_thread(&mut t, thread.clone());
         }
         if let Err(e) = self.sched.add(1, None) {
             crate::log::warn(&format!("sched: task 1: {e}"));

@@ -94,7 +94,7 @@ fn drive_as(
             return Driven::Ended(thread.process.exiting().unwrap_or(KILLED));
         }
         if thread.process.is_stopped() {
-            ksignal::park_while_stopped(thread);
+            ksignal::park_while_stopped(kernel, thread);
             continue;
         }
         thread.clear_attention();

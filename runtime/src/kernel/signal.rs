@@ -21,12 +21,15 @@
 //! - [`force`] (`force_sig_info`): a fault of guest code cannot be blocked
 //!   or ignored — it is unblocked and reset to SIG_DFL first if it would be.
 //! - Job control: a stop signal's default action stops every thread of the
-//!   process ([`park_while_stopped`]) and tells the parent (SIGCHLD with
-//!   `CLD_STOPPED` unless it set `SA_NOCLDSTOP`, and a `WUNTRACED` report);
+//!   process ([`park_while_stopped`]); once the last one has parked (or
+//!   exited: [`join_group_stop`]) the parent hears of it (SIGCHLD with
+//!   `CLD_STOPPED` unless it set `SA_NOCLDSTOP`, and a `WUNTRACED` report;
+//!   Linux `do_signal_stop` and `group_stop_count`);
 //!   SIGCONT resumes them (`CLD_CONTINUED`, `WCONTINUED`). SIGTSTP, SIGTTIN
 //!   and SIGTTOU are discarded in an orphaned process group (POSIX; Linux
 //!   `is_current_pgrp_orphaned` in `get_signal`).
 
+use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 use guest_abi::signal::*;
@@ -219,7 +222,7 @@ pub fn deliver(
                 if sig != SIGSTOP && k.tasks.pgrp_orphaned_of(p.pid) {
                     continue;
                 }
-                stop_process(k, p, sig, thread.tid);
+                stop_process(p, sig, thread.tid);
                 return Ok(Delivery::Stopped);
             }
             Disposition::Handler(h) => {
@@ -300,21 +303,42 @@ pub fn fault(thread: &Arc<Thread>, signo: i32, code: i32, addr: u64) {
 
 /// Stops process `p` by `sig` (the group stop of `do_signal_stop`): every
 /// other thread is kicked so it parks, and the parent is told.
-fn stop_process(k: &Kernel, p: &Arc<Process>, sig: u32, me: Pid) {
+fn stop_process(p: &Arc<Process>, sig: u32, me: Pid) {
+    let threads = p.threads.lock().clone();
     {
         let mut j = p.jobctl.lock();
         if j.stopped {
             return;
         }
         j.stopped = true;
-        j.report = Some(JobReport::Stopped(sig as i32));
+        j.gen += 1;
+        j.to_park = threads.len();
+        j.sig = sig as i32;
     }
-    for t in p.threads.lock().iter() {
-        if t.tid != me {
-            t.kick();
+    for t in threads.iter().filter(|t| t.tid != me) {
+        t.kick();
+    }
+}
+
+/// `thread` takes part in the current group stop (once): the last one to
+/// do so completes it and tells the parent (`do_signal_stop`). A thread
+/// that exits while its process is stopping counts as stopped too
+/// (`exit_signals` → `task_participate_group_stop`).
+pub fn join_group_stop(k: &Kernel, thread: &Thread) {
+    let p = &thread.process;
+    let sig = {
+        let mut j = p.jobctl.lock();
+        if !j.stopped || thread.stop_gen.swap(j.gen, Ordering::AcqRel) == j.gen || j.to_park == 0 {
+            return;
         }
-    }
-    notify_parent_cldstop(k, p, CLD_STOPPED, sig as i32);
+        j.to_park -= 1;
+        if j.to_park > 0 {
+            return;
+        }
+        j.report = Some(JobReport::Stopped(j.sig));
+        j.sig
+    };
+    notify_parent_cldstop(k, p, CLD_STOPPED, sig);
 }
 
 /// SIGCONT's side effect at send time (`prepare_signal`): a stopped process
@@ -326,8 +350,19 @@ fn continue_process(k: &Kernel, p: &Arc<Process>) {
             return;
         }
         j.stopped = false;
+        // Linux `prepare_signal`: a stop still in progress is reported to
+        // the parent as CLD_STOPPED, a complete one as CLD_CONTINUED;
+        // WCONTINUED sees either.
+        let complete = j.to_park == 0;
+        j.to_park = 0;
         j.report = Some(JobReport::Continued);
         p.jobctl_cv.notify_all();
+        if !complete {
+            let sig = j.sig;
+            drop(j);
+            notify_parent_cldstop(k, p, CLD_STOPPED, sig);
+            return;
+        }
     }
     notify_parent_cldstop(k, p, CLD_CONTINUED, SIGCONT as i32);
 }
@@ -353,7 +388,8 @@ fn notify_parent_cldstop(k: &Kernel, child: &Process, code: i32, status: i32) {
 
 /// Keeps a thread of a stopped process out of guest code until SIGCONT or
 /// SIGKILL. It holds no vCPU meanwhile (`Thread::wait_on`).
-pub fn park_while_stopped(thread: &Thread) {
+pub fn park_while_stopped(k: &Kernel, thread: &Thread) {
+    join_group_stop(k, thread);
     let p = &thread.process;
     let mut j = p.jobctl.lock();
     while j.stopped && !thread.is_killed() {

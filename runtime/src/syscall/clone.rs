@@ -106,6 +106,17 @@ fn do_clone(ctx: &mut SyscallContext<'_>, a: Args) -> SysResult {
     } else {
         None
     };
+    // copy_process: a process that has begun to exit makes nothing new
+    // (-ERESTARTNOINTR; it never sees the result).
+    let dying = |ctx: &mut SyscallContext<'_>| {
+        if let Some(h) = host_tid {
+            kill_spare(ctx, h);
+        }
+        crate::signal::interrupted(crate::signal::ERESTARTNOINTR)
+    };
+    if parent.exiting().is_some() {
+        return dying(ctx).map(|()| 0);
+    }
     let child = {
         let mut t = k.tasks.lock();
         let tid = match t.alloc_pid() {
@@ -131,7 +142,10 @@ fn do_clone(ctx: &mut SyscallContext<'_>, a: Args) -> SysResult {
             p
         };
         let child = Arc::new(Thread::new(tid, process, mm.clone(), state));
-        k.tasks.add_thread(&mut t, child.clone());
+        if !k.tasks.add_thread(&mut t, child.clone()) {
+            drop(t);
+            return dying(ctx).map(|()| 0);
+        }
         child
     };
     let tid = child.tid;

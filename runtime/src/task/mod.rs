@@ -25,7 +25,7 @@
 pub mod table;
 
 use std::path::PathBuf;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -161,6 +161,14 @@ pub struct JobCtl {
     pub stopped: bool,
     /// What waitpid(WUNTRACED / WCONTINUED) has still to report, once.
     pub report: Option<JobReport>,
+    /// Which group stop this is (threads count themselves in once each:
+    /// [`Thread::stop_gen`]).
+    pub gen: u64,
+    /// Threads still to park before the stop is complete (Linux's
+    /// `group_stop_count`): only then does the parent hear of it.
+    pub to_park: usize,
+    /// The signal that stopped the process.
+    pub sig: i32,
 }
 
 /// A stop or continue a parent has not seen yet.
@@ -370,6 +378,8 @@ pub struct Thread {
     /// Sleeps that wait for nothing else (nanosleep, pause).
     pub sleep: Mutex<()>,
     pub sleep_cv: Condvar,
+    /// The last group stop ([`JobCtl::gen`]) this thread took part in.
+    pub stop_gen: AtomicU64,
 }
 
 impl Thread {
@@ -384,6 +394,7 @@ impl Thread {
             killed: AtomicBool::new(false),
             sleep: Mutex::new(()),
             sleep_cv: Condvar::new(),
+            stop_gen: AtomicU64::new(0),
         }
     }
 
@@ -403,7 +414,7 @@ impl Thread {
     /// meanwhile (then it must not run: false).
     pub fn enter_guest(&self) -> bool {
         let mut h = self.host.lock();
-        if self.attention.load(Ordering::SeqCst) {
+        if self.attention() {
             return false;
         }
         h.in_guest = true;
@@ -450,8 +461,12 @@ impl Thread {
     }
 
     /// Whether the thread has been kicked since [`Self::clear_attention`].
+    /// Whether the thread was kicked since the run loop last looked. A
+    /// killed thread always wants attention: a kill that lands between the
+    /// run loop's check of `killed` and its `clear_attention` must still
+    /// end the next wait (found as a reader that outlived SIGKILL).
     pub fn attention(&self) -> bool {
-        self.attention.load(Ordering::SeqCst)
+        self.attention.load(Ordering::SeqCst) || self.is_killed()
     }
 
     /// Called by the run loop once it has looked at why it was kicked.

@@ -243,10 +243,23 @@ impl Tasks {
         );
     }
 
-    pub fn add_thread(&self, t: &mut Table, thread: Arc<Thread>) {
-        thread.process.threads.lock().push(thread.clone());
+    /// Adds a new thread; false (nothing added) if its process has begun
+    /// to exit. `Process::begin_exit` kills the threads it finds in the
+    /// list after marking the exit, and the check and the push happen under
+    /// the list's lock: a thread is either killed or never added (Linux
+    /// `copy_process` fails when the group is exiting).
+    #[must_use]
+    pub fn add_thread(&self, t: &mut Table, thread: Arc<Thread>) -> bool {
+        {
+            let mut threads = thread.process.threads.lock();
+            if thread.process.exiting().is_some() {
+                return false;
+            }
+            threads.push(thread.clone());
+        }
         self.by_tid.lock().insert(thread.tid, thread.clone());
         t.threads.insert(thread.tid, thread);
+        true
     }
 
     /// Puts `new` in `old`'s place everywhere (an execve from a thread
