@@ -52,15 +52,23 @@ static void thread_owner_dies(void)
 	pthread_mutex_unlock(&tm);
 }
 
-static void process_owner_dies(void)
+/* A process-shared robust mutex in MAP_SHARED memory (NULL: no memory). */
+static pthread_mutex_t *shared_robust(void)
 {
 	pthread_mutex_t *m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE,
 				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED) {
 		printf("mmap: -1 %s\n", errno_name(errno));
-		return;
+		return NULL;
 	}
-	robust_init(m, 1);
+	return robust_init(m, 1);
+}
+
+static void process_owner_dies(void)
+{
+	pthread_mutex_t *m = shared_robust();
+	if (!m)
+		return;
 	pid_t pid = xfork();
 	if (pid == 0) {
 		pthread_mutex_lock(m);
@@ -76,13 +84,9 @@ static void process_owner_dies(void)
 
 static void process_owner_execs(void)
 {
-	pthread_mutex_t *m = mmap(NULL, sizeof *m, PROT_READ | PROT_WRITE,
-				  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED) {
-		printf("mmap: -1 %s\n", errno_name(errno));
+	pthread_mutex_t *m = shared_robust();
+	if (!m)
 		return;
-	}
-	robust_init(m, 1);
 	int p[2];
 	if (pipe2(p, O_CLOEXEC) != 0) {
 		printf("pipe2: -1 %s\n", errno_name(errno));
