@@ -269,20 +269,13 @@ static void wait_errors(void)
 
 static void waitid_tests(void)
 {
-	int go[2];
-	xpipe(go);
-	pid_t pid = xfork();
-	if (pid == 0) {
-		close(go[1]);
-		wait_token(go[0]);
-		_exit(17);
-	}
-	close(go[0]);
+	int release;
+	pid_t pid = fork_held(17, &release);
 	siginfo_t si;
 	memset(&si, 0, sizeof si);
 	CHECK(waitid(P_PID, pid, &si, WEXITED | WNOHANG) == 0 && si.si_pid == 0,
 	      "waitid(WNOHANG) on a running child: 0 and si_pid == 0");
-	close(go[1]);
+	close(release);
 
 	memset(&si, 0, sizeof si);
 	CHECK(waitid(P_PID, pid, &si, WEXITED | WNOWAIT) == 0, "waitid(P_PID, WEXITED|WNOWAIT)");
@@ -312,7 +305,7 @@ static void waitid_tests(void)
 	      "waitid of a SIGKILLed child: CLD_KILLED, si_status == SIGKILL");
 
 	/* P_PGID: a child in its own process group. */
-	int ready[2];
+	int ready[2], go[2];
 	xpipe(ready);
 	xpipe(go);
 	pid = xfork();

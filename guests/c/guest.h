@@ -14,8 +14,10 @@
 
 #define _GNU_SOURCE
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int guest_checks, guest_failures;
@@ -60,6 +62,21 @@ static inline int guest_done(void)
 	}
 	printf("%s: all %d checks passed\n", guest_name, guest_checks);
 	return 0;
+}
+
+/* sigaction(sig) with handler `h` and `flags`, an empty mask; ends the
+ * guest (status 2) if it fails: the test cannot go on without it. */
+static inline void set_handler(int sig, void (*h)(int), int flags)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = h;
+	sa.sa_flags = flags;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, &sa, NULL) != 0) {
+		perror("sigaction");
+		exit(2);
+	}
 }
 
 /* The symbolic name of an errno value ("EFAULT"), or "E<number>". */

@@ -279,32 +279,18 @@ static void kill_tests(void)
 	CHECK_ERR(kill(getpid(), -1), EINVAL, "kill(getpid(), -1)");
 	CHECK_ERR(kill(NO_PID, 65), ESRCH, "kill(nonexistent pid, 65): the pid is looked up first");
 
-	int go[2];
-	xpipe(go);
-	pid_t pid = xfork();
-	if (pid == 0) {
-		close(go[1]);
-		wait_token(go[0]);
-		child_exit(0);
-	}
-	close(go[0]);
+	int release;
+	pid_t pid = fork_held(0, &release);
 	CHECK(kill(pid, 0) == 0, "kill(running child, 0) == 0");
 	CHECK_ERR(kill(pid, 100), EINVAL, "kill(child, 100)");
-	close(go[1]);
+	close(release);
 	CHECK(exited_with(wait_status(pid), 0), "child exits 0");
 	CHECK_ERR(kill(pid, 0), ESRCH, "kill(reaped child, 0)");
 	/* A signal to a child whose default action is to ignore it. */
-	xpipe(go);
-	pid = xfork();
-	if (pid == 0) {
-		close(go[1]);
-		wait_token(go[0]);
-		child_exit(8);
-	}
-	close(go[0]);
+	pid = fork_held(8, &release);
 	CHECK(kill(pid, SIGCHLD) == 0 && kill(pid, SIGWINCH) == 0 && kill(pid, SIGURG) == 0,
 	      "kill(child, SIGCHLD/SIGWINCH/SIGURG): ignored by default");
-	close(go[1]);
+	close(release);
 	CHECK(exited_with(wait_status(pid), 8), "the child lives on and exits 8");
 }
 

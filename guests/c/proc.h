@@ -238,6 +238,23 @@ static inline pid_t fork_linked(int *up, int *go)
 	return pid;
 }
 
+/* Forks a child that waits until the write end returned in *release gets
+ * a token or is closed, then exits with `code`. Returns its pid. */
+static inline pid_t fork_held(int code, int *release)
+{
+	int go[2];
+	xpipe(go);
+	pid_t pid = xfork();
+	if (pid == 0) {
+		close(go[1]);
+		wait_token(go[0]);
+		child_exit(code);
+	}
+	close(go[0]);
+	*release = go[1];
+	return pid;
+}
+
 /* Forks a child that forks a grandchild; both wait until the write end
  * returned in *release is closed, then exit (the child 0 if the grandchild
  * exited 0). Returns the grandchild's pid; *mid is the child's. */

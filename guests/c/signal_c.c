@@ -65,19 +65,6 @@ static void order_handler(int sig)
 	order_len += 3;
 }
 
-static void set(int sig, void (*h)(int), int flags)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = h;
-	sa.sa_flags = flags;
-	sigemptyset(&sa.sa_mask);
-	if (sigaction(sig, &sa, NULL) != 0) {
-		perror("sigaction");
-		exit(2);
-	}
-}
-
 static void set_info(int sig, void (*h)(int, siginfo_t *, void *), int flags,
 		     int masked)
 {
@@ -235,7 +222,7 @@ int main(void)
 	pid_t me = getpid();
 
 	/* Plain handler. */
-	set(SIGUSR1, plain, 0);
+	set_handler(SIGUSR1, plain, 0);
 	count = 0;
 	CHECK(raise(SIGUSR1) == 0 && count == 1, "handler without SA_SIGINFO ran once");
 
@@ -260,7 +247,7 @@ int main(void)
 	CHECK(sigismember(&mask_in_handler, SIGUSR1), "signal blocked in its own handler");
 
 	/* Registers and FP state survive a handler. */
-	set(SIGUSR1, clobber_handler, 0);
+	set_handler(SIGUSR1, clobber_handler, 0);
 	CHECK(registers_survive(SIGUSR1), "r8-r10, r12-r15, rbx, xmm8 survive a handler");
 	double quiet = series(0);
 	double loud = series(1000);
@@ -292,8 +279,8 @@ int main(void)
 	/* Two signals unblocked at once both get frames before user code runs
 	 * again, stacked: the one dequeued last (the higher number) runs
 	 * first and returns into the other. */
-	set(SIGUSR1, order_handler, 0);
-	set(SIGUSR2, order_handler, 0);
+	set_handler(SIGUSR1, order_handler, 0);
+	set_handler(SIGUSR2, order_handler, 0);
 	sigaddset(&s, SIGUSR2);
 	sigprocmask(SIG_BLOCK, &s, &old);
 	order_len = 0;
@@ -303,8 +290,8 @@ int main(void)
 	order_buf[order_len] = 0;
 	CHECK(strcmp(order_buf, "U2 U1 ") == 0, "two pending handlers: SIGUSR2's runs first (%s)",
 	      order_buf);
-	set(SIGUSR1, plain, 0);
-	set(SIGUSR2, plain, 0);
+	set_handler(SIGUSR1, plain, 0);
+	set_handler(SIGUSR2, plain, 0);
 
 	/* sa_mask is blocked during the handler. */
 	set_info(SIGUSR1, with_info, 0, SIGUSR2);
@@ -321,11 +308,11 @@ int main(void)
 	CHECK((q.sa_flags & SA_SIGINFO) != 0, "SA_RESETHAND: sa_flags (SA_SIGINFO) kept");
 
 	/* Nested delivery: deferred by default, immediate with SA_NODEFER. */
-	set(SIGUSR1, nest, 0);
+	set_handler(SIGUSR1, nest, 0);
 	count = depth = max_depth = 0;
 	raise(SIGUSR1);
 	CHECK(count == 2 && max_depth == 1, "default: raise in the handler waits for its return");
-	set(SIGUSR1, nest, SA_NODEFER);
+	set_handler(SIGUSR1, nest, SA_NODEFER);
 	count = depth = max_depth = 0;
 	raise(SIGUSR1);
 	CHECK(count == 2 && max_depth == 2, "SA_NODEFER: raise in the handler nests");
@@ -333,7 +320,7 @@ int main(void)
 	alt_tests();
 
 	/* sigsuspend: waits with a temporary mask, restores the old one. */
-	set(SIGUSR1, plain, 0);
+	set_handler(SIGUSR1, plain, 0);
 	sigprocmask(SIG_BLOCK, &s, &old);
 	count = 0;
 	raise(SIGUSR1);
@@ -384,7 +371,7 @@ int main(void)
 	/* Ignored signals are discarded, even pending ones. */
 	sigprocmask(SIG_BLOCK, &s, &old);
 	raise(SIGUSR1);
-	set(SIGUSR1, SIG_IGN, 0);
+	set_handler(SIGUSR1, SIG_IGN, 0);
 	sigpending(&pend);
 	CHECK(!sigismember(&pend, SIGUSR1), "SIG_IGN discards a pending signal");
 	sigprocmask(SIG_SETMASK, &old, NULL);

@@ -24,16 +24,6 @@ static void note_tid(int sig)
 	hits++;
 }
 
-static void set(int sig, void (*h)(int), int flags)
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = h;
-	sa.sa_flags = flags;
-	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
-}
-
 static void block(int sig, int how)
 {
 	sigset_t s;
@@ -59,7 +49,7 @@ static void *worker(void *arg)
 
 static void directed(void)
 {
-	set(SIGUSR1, note_tid, SA_RESTART);
+	set_handler(SIGUSR1, note_tid, SA_RESTART);
 	block(SIGUSR1, SIG_BLOCK); /* the main thread blocks it; the worker inherits that */
 	xpipe(go);
 	pthread_t t;
@@ -103,7 +93,7 @@ static void *reader(void *arg)
 
 static void interrupted_read(int flags, const char *what, int expect_ret, int expect_err)
 {
-	set(SIGUSR2, note_tid, flags);
+	set_handler(SIGUSR2, note_tid, flags);
 	xpipe(go);
 	worker_tid = 0;
 	pthread_t t;

@@ -190,18 +190,23 @@ impl RefCounts {
         }
     }
 
+    /// Splits runs at `start` and `end`; returns the runs (start, end,
+    /// count) that lie inside.
+    fn isolate(&mut self, start: Frame, end: Frame) -> Vec<(Frame, Frame, u32)> {
+        self.split_at(start);
+        self.split_at(end);
+        self.runs
+            .range(start..end)
+            .map(|(&s, &(e, c))| (s, e, c))
+            .collect()
+    }
+
     /// Adds a reference to every frame of `[start, end)`.
     pub fn share(&mut self, start: Frame, end: Frame) {
         if start >= end {
             return;
         }
-        self.split_at(start);
-        self.split_at(end);
-        let inside: Vec<(Frame, Frame, u32)> = self
-            .runs
-            .range(start..end)
-            .map(|(&s, &(e, c))| (s, e, c))
-            .collect();
+        let inside = self.isolate(start, end);
         let mut at = start;
         for (s, e, c) in inside {
             if at < s {
@@ -227,13 +232,7 @@ impl RefCounts {
             free.push((start, end - start));
             return free;
         }
-        self.split_at(start);
-        self.split_at(end);
-        let inside: Vec<(Frame, Frame, u32)> = self
-            .runs
-            .range(start..end)
-            .map(|(&s, &(e, c))| (s, e, c))
-            .collect();
+        let inside = self.isolate(start, end);
         let mut at = start;
         for (s, e, c) in inside {
             if at < s {

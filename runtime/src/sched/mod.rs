@@ -375,6 +375,16 @@ impl Scheduler {
         Ok(())
     }
 
+    /// Takes running task `id` (of `class`) off vCPU `c`, which must then
+    /// pick another.
+    fn take_off_cpu(&mut self, c: CpuId, id: TaskId, class: Class, now: Nanos) {
+        self.update(c, now);
+        self.rqs[c].curr = None;
+        self.detach(c, id);
+        self.refresh_min_vruntime(c, class);
+        self.resched(c);
+    }
+
     /// Forget a task (it exited). If it was running, its vCPU must
     /// reschedule. Returns its final statistics.
     pub fn remove_task(&mut self, id: TaskId, now: Nanos) -> Result<TaskInfo, SchedError> {
@@ -382,11 +392,7 @@ impl Scheduler {
         let class = t.class();
         match t.state {
             TaskState::Running(c) => {
-                self.update(c, now);
-                self.rqs[c].curr = None;
-                self.detach(c, id);
-                self.refresh_min_vruntime(c, class);
-                self.resched(c);
+                self.take_off_cpu(c, id, class, now);
             }
             TaskState::Queued(c) => {
                 self.update(c, now);
@@ -455,11 +461,7 @@ impl Scheduler {
         match t.state {
             TaskState::Blocked => return Err(SchedError::NotRunnable(id)),
             TaskState::Running(c) => {
-                self.update(c, now);
-                self.rqs[c].curr = None;
-                self.detach(c, id);
-                self.refresh_min_vruntime(c, class);
-                self.resched(c);
+                self.take_off_cpu(c, id, class, now);
                 let t = get_mut(&mut self.tasks, id);
                 t.nvcsw += 1;
                 t.requeue_tail = false;

@@ -192,11 +192,45 @@ pub struct ItimerReal {
 
 impl Process {
     pub fn new(pid: Pid, files: FdTable, exe: PathBuf, cwd: Arc<Cwd>) -> Process {
+        Self::with(
+            pid,
+            files,
+            host_limits(),
+            [Default::default(); NSIG],
+            exe,
+            cwd,
+        )
+    }
+
+    /// The copy a fork child starts with (files, limits, dispositions,
+    /// executable, working directory), under a new pid. fork(2): pending
+    /// signals and interval timers are not inherited.
+    pub fn fork(&self, pid: Pid) -> Process {
+        Self::with(
+            pid,
+            self.files.lock().clone(),
+            *self.limits.lock(),
+            *self.sigactions.lock(),
+            self.exe.lock().clone(),
+            self.cwd.lock().clone(),
+        )
+    }
+
+    /// A process with these and nothing else: no threads, nothing pending,
+    /// not stopped, no timers.
+    fn with(
+        pid: Pid,
+        files: FdTable,
+        limits: [Rlimit; RLIM_NLIMITS as usize],
+        sigactions: [KernelSigaction; NSIG],
+        exe: PathBuf,
+        cwd: Arc<Cwd>,
+    ) -> Process {
         Process {
             pid,
             files: Mutex::new(files),
-            limits: Mutex::new(host_limits()),
-            sigactions: Mutex::new([Default::default(); NSIG]),
+            limits: Mutex::new(limits),
+            sigactions: Mutex::new(sigactions),
             exe: Mutex::new(exe),
             cwd: Mutex::new(cwd),
             pdeathsig: Mutex::new(0),
@@ -204,31 +238,6 @@ impl Process {
             exit: Mutex::new(None),
             vfork_done: Mutex::new(false),
             vfork_cv: Condvar::new(),
-            shared_pending: Mutex::new(SigQueue::default()),
-            jobctl: Mutex::new(JobCtl::default()),
-            jobctl_cv: Condvar::new(),
-            itimer_real: Mutex::new(ItimerReal::default()),
-            cpu: Mutex::new(ProcCpu::default()),
-        }
-    }
-
-    /// The copy a fork child starts with (files, limits, dispositions,
-    /// executable, working directory), under a new pid.
-    pub fn fork(&self, pid: Pid) -> Process {
-        Process {
-            pid,
-            files: Mutex::new(self.files.lock().clone()),
-            limits: Mutex::new(*self.limits.lock()),
-            sigactions: Mutex::new(*self.sigactions.lock()),
-            exe: Mutex::new(self.exe.lock().clone()),
-            cwd: Mutex::new(self.cwd.lock().clone()),
-            pdeathsig: Mutex::new(0),
-            threads: Mutex::new(Vec::new()),
-            exit: Mutex::new(None),
-            vfork_done: Mutex::new(false),
-            vfork_cv: Condvar::new(),
-            // fork(2): pending signals and interval timers are not
-            // inherited.
             shared_pending: Mutex::new(SigQueue::default()),
             jobctl: Mutex::new(JobCtl::default()),
             jobctl_cv: Condvar::new(),
