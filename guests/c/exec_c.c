@@ -4,7 +4,8 @@
  * descriptors closed and others kept, handled signals reset to SIG_DFL while
  * ignored ones and the signal mask stay, execve errors (ENOENT, EACCES,
  * ENOTDIR, ENOEXEC, EFAULT), `#!` scripts whose interpreter is this program
- * (with and without an optional argument, nested), vfork + execve.
+ * (with and without an optional argument, nested), vfork + execve, the
+ * argument-size limit following the caller's RLIMIT_STACK (E2BIG).
  *
  * `exec_c [SECTION]` runs one section (all of them without an argument).
  * The exec'd images find their role in $EXEC_C_ROLE. Prints only relations,
@@ -14,11 +15,12 @@
 
 #include <fcntl.h>
 #include <limits.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 
 static const char *const SECTIONS[] = {
-	"args", "exit", "pid", "fds", "signals", "errors", "script", "vfork", NULL,
+	"args", "exit", "pid", "fds", "signals", "errors", "script", "vfork", "arglimit", NULL,
 };
 
 static const char *self; /* argv[0]: an absolute path to this program */
@@ -401,6 +403,91 @@ static void vfork_exec(void)
 	      "vfork + failing execve: the child's errno ENOENT seen by the parent, status 126");
 }
 
+/* The space execve gives the argv and envp strings (and their pointers)
+ * depends on the caller's RLIMIT_STACK (fs/exec.c bprm_stack_limits):
+ * min(soft limit / 4, 6 MiB), but at least ARG_MAX (128 KiB). Beyond that
+ * execve fails with E2BIG and the caller goes on. Each execve runs in a
+ * child, so this process's limits stay as they are. */
+#define BIG_LEN 4000 /* bytes per big string, the NUL included */
+#define BIG_MAX 1600 /* most big strings in one vector */
+
+static char big_str[BIG_LEN]; /* "X=xx...x": an argument or a variable */
+static char *big_vec[BIG_MAX + 2];
+
+/* big_vec = { first, big_str n times, NULL } */
+static char **big_vector(char *first, int n)
+{
+	big_vec[0] = first;
+	for (int i = 1; i <= n; i++)
+		big_vec[i] = big_str;
+	big_vec[n + 1] = NULL;
+	return big_vec;
+}
+
+/* In a child with RLIMIT_STACK's soft limit at `soft_kib` KiB: execve(self)
+ * with argv and envp (whose image exits 0). CHECKs that it fails with E2BIG
+ * if `e2big`, else that it succeeds. */
+static void exec_limited(rlim_t soft_kib, int e2big, char *const argv[], char *const envp[],
+			 const char *what)
+{
+	pid_t pid = xfork();
+	if (pid == 0) {
+		struct rlimit rl;
+		if (getrlimit(RLIMIT_STACK, &rl) != 0 ||
+		    (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < soft_kib * 1024)) {
+			printf("  RLIMIT_STACK hard limit below %lu KiB\n", (unsigned long)soft_kib);
+			child_exit(4);
+		}
+		rl.rlim_cur = soft_kib * 1024;
+		if (setrlimit(RLIMIT_STACK, &rl) != 0) {
+			printf("  setrlimit(RLIMIT_STACK): -1 %s\n", errno_name(errno));
+			child_exit(4);
+		}
+		execve(self, argv, envp);
+		int e = errno;
+		if (!e2big || e != E2BIG)
+			printf("  execve: -1 %s\n", errno_name(e));
+		child_exit(e == E2BIG ? 3 : 127);
+	}
+	int st = wait_status(pid);
+	CHECK(exited_with(st, e2big ? 3 : 0), "RLIMIT_STACK %lu KiB: %s %s", (unsigned long)soft_kib,
+	      what, e2big ? "fails with E2BIG" : "succeeds");
+}
+
+static void arg_limit(void)
+{
+	memset(big_str, 'x', BIG_LEN - 1);
+	memcpy(big_str, "X=", 2);
+	big_str[BIG_LEN - 1] = 0;
+	char *small_argv[] = { (char *)self, NULL };
+	char *small_envp[] = { "EXEC_C_ROLE=exit", "EXIT_CODE=0", NULL };
+
+	/* 1 MiB: 256 KiB for the strings. */
+	exec_limited(1024, 1, big_vector((char *)self, 100), small_envp,
+		     "execve with 100 arguments of 4000 bytes");
+	exec_limited(1024, 0, big_vector((char *)self, 50), small_envp,
+		     "execve with 50 arguments of 4000 bytes");
+	exec_limited(1024, 1, small_argv, big_vector("EXEC_C_ROLE=exit", 100),
+		     "execve with 100 environment strings of 4000 bytes");
+	exec_limited(1024, 0, small_argv, big_vector("EXEC_C_ROLE=exit", 50),
+		     "execve with 50 environment strings of 4000 bytes");
+	/* 256 KiB: a quarter is 64 KiB, but ARG_MAX (128 KiB) is the floor. */
+	exec_limited(256, 0, big_vector((char *)self, 25), small_envp,
+		     "execve with 25 arguments of 4000 bytes");
+	exec_limited(256, 1, big_vector((char *)self, 40), small_envp,
+		     "execve with 40 arguments of 4000 bytes");
+	/* 8 MiB (the usual default): 2 MiB. */
+	exec_limited(8192, 0, big_vector((char *)self, 100), small_envp,
+		     "execve with 100 arguments of 4000 bytes");
+	exec_limited(8192, 1, big_vector((char *)self, 600), small_envp,
+		     "execve with 600 arguments of 4000 bytes");
+	/* 64 MiB: a quarter is 16 MiB, but 6 MiB is the ceiling. */
+	exec_limited(65536, 0, big_vector((char *)self, 1400), small_envp,
+		     "execve with 1400 arguments of 4000 bytes");
+	exec_limited(65536, 1, big_vector((char *)self, BIG_MAX), small_envp,
+		     "execve with 1600 arguments of 4000 bytes");
+}
+
 static pid_t tmp_owner;
 
 /* Removes the temporary directory and what the sections put in it;
@@ -467,6 +554,8 @@ int main(int argc, char **argv)
 		script();
 	if (section("vfork"))
 		vfork_exec();
+	if (section("arglimit"))
+		arg_limit();
 
 	CHECK(cleanup() == 0, "temporary directory removed");
 	return guest_done();

@@ -5,6 +5,7 @@
 pub mod cli;
 pub mod error;
 pub mod fs;
+pub mod hostsched;
 pub mod kernel;
 pub mod loader;
 pub mod log;

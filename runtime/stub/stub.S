@@ -3,9 +3,12 @@
  *
  * umk execs this freestanding program (no libc) with the frames memfd on fd 3.
  * It owns nothing but its own image at the top of the user address space:
- * on start it moves to its private stack, names itself, unmaps every other
- * host mapping (the kernel's stack, vDSO, vvar), and stops itself with
- * SIGSTOP. From then on the thread that seizes it with ptrace drives it:
+ * on start it moves to its private stack, names itself, moves the kernel's
+ * vDSO (with the vvar pages before it) to `vdso_block` above its image (the
+ * guests' vDSO: clock_gettime and friends without a trap; umk writes the
+ * sizes into `vdso_layout` before it starts any stub, and checks the result),
+ * unmaps every other host mapping (the kernel's stack, the rest), and stops
+ * itself with SIGSTOP. From then on the thread that seizes it with ptrace drives it:
  *
  *   stub_syscall  - one injected host syscall: `syscall; int3`.
  *   stub_clone    - clone a new host thread for a new guest thread (rdi =
@@ -41,6 +44,13 @@
  * after the SIGSTOP except in the control thread.
  */
     .set SYS_munmap, 11
+    .set SYS_mremap, 25
+    .set AT_SYSINFO_EHDR, 33
+    .set MREMAP_MAYMOVE_FIXED, 3
+    /* The vDSO block's place above the image (platform/vdso.rs): image end
+     * + VDSO_GAP, with VDSO_WINDOW bytes kept for it. */
+    .set VDSO_GAP, 0x200000
+    .set VDSO_WINDOW, 0x100000
     .set SYS_rt_sigaction, 13
     .set SYS_pause, 34
     .set SYS_clone, 56
@@ -61,21 +71,58 @@
     .text
     .globl _start
 _start:
+    mov %rsp, %rbx      /* the kernel's stack: argc, argv, envp, auxv */
     lea stub_stack_top(%rip), %rsp
     mov $SYS_prctl, %eax
     mov $PR_SET_NAME, %edi
     lea stub_name(%rip), %rsi
     syscall
+    /* Find AT_SYSINFO_EHDR: past argv (argc + 1 words after argc) and
+     * envp (up to its NULL). */
+    mov (%rbx), %rcx
+    lea 16(%rbx,%rcx,8), %rdx
+1:  mov (%rdx), %rax
+    add $8, %rdx
+    test %rax, %rax
+    jnz 1b
+2:  mov (%rdx), %rax
+    test %rax, %rax
+    jz 4f               /* AT_NULL: no vDSO */
+    cmp $AT_SYSINFO_EHDR, %rax
+    je 3f
+    add $16, %rdx
+    jmp 2b
+3:  mov vdso_layout+8(%rip), %rsi   /* the block's size */
+    test %rsi, %rsi
+    jz 4f
+    mov 8(%rdx), %rdi
+    sub vdso_layout(%rip), %rdi     /* the block starts this far before */
+    mov %rsi, %rdx
+    mov $MREMAP_MAYMOVE_FIXED, %r10d
+    movabs $_end, %r8
+    add $0xfff, %r8
+    and $~0xfff, %r8
+    add $VDSO_GAP, %r8
+    mov $SYS_mremap, %eax
+    syscall
+4:
     /* Everything below the image... */
     mov $SYS_munmap, %eax
     xor %edi, %edi
     movabs $__executable_start, %rsi
     syscall
-    /* ...and everything above it. */
+    /* ...and everything above it but the vDSO's window. */
     mov $SYS_munmap, %eax
     movabs $_end, %rdi
     add $0xfff, %rdi
     and $~0xfff, %rdi
+    mov $VDSO_GAP, %esi
+    syscall
+    mov $SYS_munmap, %eax
+    movabs $_end, %rdi
+    add $0xfff, %rdi
+    and $~0xfff, %rdi
+    add $(VDSO_GAP + VDSO_WINDOW), %rdi
     movabs $TASK_SIZE, %rsi
     sub %rdi, %rsi
     syscall
@@ -198,6 +245,13 @@ kick_action:
     .quad 0     /* mask */
 stub_name:
     .asciz "umk-stub"
+    /* Bytes of vvar pages before the vDSO, and the whole block's size:
+     * written into the image by umk (platform/vdso.rs); zero: no vDSO. */
+    .balign 8
+    .globl vdso_layout
+vdso_layout:
+    .quad 0
+    .quad 0
 
     .bss
     .balign 4096

@@ -79,6 +79,7 @@ tests! {
     exec_c_errors: "exec_c" ["errors"];
     exec_c_script: "exec_c" ["script"];
     exec_c_vfork: "exec_c" ["vfork"];
+    exec_c_arglimit: "exec_c" ["arglimit"];
 }
 
 tests! {

@@ -195,24 +195,21 @@ impl Kernel {
         Ok(k)
     }
 
-    /// A new, empty address space.
-    pub fn new_space(&self) -> Result<AddressSpace, KernelError> {
-        Ok(AddressSpace::new(self.memory.clone(), self.space_layout()?))
+    /// A new, empty address space for a main-thread stack of `stack`
+    /// bytes ([`Process::stack_size`]).
+    pub fn new_space(&self, stack: u64) -> Result<AddressSpace, KernelError> {
+        Ok(AddressSpace::new(
+            self.memory.clone(),
+            self.space_layout(stack)?,
+        ))
     }
 
-    /// The layout of a new address space (it depends on RLIMIT_STACK).
-    pub fn space_layout(&self) -> Result<Layout, KernelError> {
+    /// The layout of a new address space (it depends on the stack size).
+    pub fn space_layout(&self, stack: u64) -> Result<Layout, KernelError> {
         let base = stub::layout()
             .map_err(crate::platform::PlatformError::from)?
             .base;
-        Ok(crate::loader::layout(base, self.stack_size()))
-    }
-
-    /// The main thread's stack size: RLIMIT_STACK, within 128 KiB..1 GiB.
-    pub fn stack_size(&self) -> u64 {
-        crate::task::host_limits()[guest_abi::resource::RLIMIT_STACK as usize]
-            .rlim_cur
-            .clamp(128 << 10, 1 << 30)
+        Ok(crate::loader::layout(base, stack))
     }
 
     /// Takes a stub for `space` (from the pool) and attaches it: uffd,
@@ -247,7 +244,7 @@ impl Kernel {
             crate::task::Cwd::open(std::env::current_dir().unwrap_or_else(|_| PathBuf::from("/")))
                 .or_else(|_| crate::task::Cwd::open(PathBuf::from("/")))?;
         let process = Arc::new(Process::new(1, stdio_table(), exe.clone(), Arc::new(cwd)));
-        let mm = Arc::new(Mm::new(Arc::new(self.new_space()?)));
+        let mm = Arc::new(Mm::new(Arc::new(self.new_space(process.stack_size())?)));
         let state = ThreadState {
             comm: crate::task::comm_of(&exe),
             ..Default::default()
@@ -349,11 +346,12 @@ impl Kernel {
         let mm = thread.mm();
         let mut guest = match start {
             Start::Exec { prog, args } => {
+                let stack = thread.process.stack_size();
                 let mut guest = self.attach_stub(&mm, None)?;
                 let started = mm
                     .space
                     .batched(&mut *guest, |mmu| {
-                        crate::loader::load(&prog, &mm.space, mmu, &args, self.stack_size())
+                        crate::loader::load(&prog, &mm.space, mmu, &args, stack)
                     })
                     .map_err(KernelError::Load)?;
                 initial_regs(guest.regs_mut(), started.entry, started.sp);

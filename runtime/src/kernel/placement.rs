@@ -57,6 +57,11 @@ impl Placement {
         Placement { cpus }
     }
 
+    /// Whether vCPUs are pinned.
+    pub fn enabled(&self) -> bool {
+        !self.cpus.is_empty()
+    }
+
     /// The host CPU of vCPU `vcpu`, if pinning is on.
     pub fn host_cpu(&self, vcpu: usize) -> Option<usize> {
         (!self.cpus.is_empty()).then(|| self.cpus[vcpu % self.cpus.len()])

@@ -109,8 +109,16 @@ impl Workers {
             } = job;
             let k = kernel.clone();
             kernel.task_main(thread, start);
+            // Done with the vCPU: what follows (the spare stub, waiting)
+            // must not take the host CPU from the vCPU's next guest.
+            if k.placement.enabled() {
+                crate::hostsched::unpin(0);
+            }
             if SPARE.with(|s| s.borrow().is_none()) {
                 let spare = k.platform.new_address_space().ok();
+                if let Some(s) = &spare {
+                    crate::sched::dispatch::preopen_schedstat(s.stub.pid(), s.thread.host_tid());
+                }
                 SPARE.with(|s| *s.borrow_mut() = spare);
             }
             drop(k);

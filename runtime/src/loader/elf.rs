@@ -95,9 +95,24 @@ const MAX_PHDRS_BYTES: usize = 64 * 1024;
 const EHDR_SIZE: usize = 64;
 const PHDR_SIZE: usize = 56;
 
+/// How much of a file execve reads first: enough for a `#!` line
+/// (`BINPRM_BUF_SIZE` is 256), the ELF header and, usually, the program
+/// headers after it.
+pub const HEAD_SIZE: usize = 1024;
+
 impl Executable {
     /// Opens `path` and checks that it is a runnable x86-64 ELF program.
     pub fn open(path: &Path) -> Result<Executable, ExecError> {
+        let (file, size) = Executable::open_checked(path)?;
+        let mut head = [0u8; HEAD_SIZE];
+        let n = read_at(&file, &mut head, 0)?;
+        Executable::from_head(path, file, size, &head[..n])
+    }
+
+    /// Opens `path` for execution after execve's checks on the file itself
+    /// (it exists, is a regular file, may be executed); returns it with its
+    /// size. The same checks come before a `#!` script's line is read.
+    pub fn open_checked(path: &Path) -> Result<(File, u64), ExecError> {
         let meta = std::fs::metadata(path).map_err(|e| match e.raw_os_error() {
             Some(libc::ENOENT) => ExecError::NotFound,
             Some(libc::ENOTDIR) => ExecError::NotADirectory,
@@ -118,9 +133,20 @@ impl Executable {
             Some(libc::EACCES) => ExecError::PermissionDenied,
             _ => ExecError::Io(e),
         })?;
-        let size = meta.len();
-        let mut hbuf = [0u8; EHDR_SIZE];
-        let n = read_at(&file, &mut hbuf, 0)?;
+        Ok((file, meta.len()))
+    }
+
+    /// Checks the program `file` of `size` bytes, whose first bytes are
+    /// `head` (as many as the file has, up to [`HEAD_SIZE`]), and reads
+    /// what else it needs of it.
+    pub fn from_head(
+        path: &Path,
+        file: File,
+        size: u64,
+        head: &[u8],
+    ) -> Result<Executable, ExecError> {
+        let n = head.len().min(EHDR_SIZE);
+        let hbuf = &head[..n];
         if n < 4 || &hbuf[..4] != header::ELFMAG {
             return Err(ExecError::NotElf);
         }
@@ -136,7 +162,7 @@ impl Executable {
         if hbuf[header::EI_DATA] != header::ELFDATA2LSB {
             return Err(ExecError::BigEndian);
         }
-        let h = Elf::parse_header(&hbuf).map_err(|_| ExecError::NotElf)?;
+        let h = Elf::parse_header(hbuf).map_err(|_| ExecError::NotElf)?;
         if h.e_machine != header::EM_X86_64 {
             return Err(ExecError::WrongMachine(h.e_machine));
         }
@@ -156,10 +182,19 @@ impl Executable {
         {
             return Err(ExecError::Truncated("program headers past end of file"));
         }
-        let mut pbuf = vec![0u8; ph_len];
-        if read_at(&file, &mut pbuf, h.e_phoff)? != ph_len {
-            return Err(ExecError::Truncated("program headers"));
-        }
+        let in_head = usize::try_from(h.e_phoff)
+            .ok()
+            .and_then(|off| head.get(off..off.checked_add(ph_len)?));
+        let pbuf = match in_head {
+            Some(b) => b.to_vec(),
+            None => {
+                let mut pbuf = vec![0u8; ph_len];
+                if read_at(&file, &mut pbuf, h.e_phoff)? != ph_len {
+                    return Err(ExecError::Truncated("program headers"));
+                }
+                pbuf
+            }
+        };
         let ctx = goblin::container::Ctx::new(
             goblin::container::Container::Big,
             goblin::container::Endian::Little,
@@ -252,7 +287,7 @@ impl Executable {
     }
 }
 
-fn read_at(file: &File, buf: &mut [u8], off: u64) -> Result<usize, ExecError> {
+pub fn read_at(file: &File, buf: &mut [u8], off: u64) -> Result<usize, ExecError> {
     let mut done = 0;
     while done < buf.len() {
         match file.read_at(&mut buf[done..], off + done as u64) {

@@ -19,7 +19,7 @@ pub mod stack;
 
 use std::path::{Path, PathBuf};
 
-pub use elf::{ExecError, Executable};
+pub use elf::{read_at, ExecError, Executable, HEAD_SIZE};
 
 use crate::error::SysResult;
 use crate::mm::space::page_up;
@@ -39,7 +39,12 @@ pub struct Program {
 impl Program {
     /// Opens and checks `path` and its interpreter.
     pub fn open(path: &Path) -> Result<Program, ExecError> {
-        let exe = Executable::open(path)?;
+        Program::with_exe(Executable::open(path)?)
+    }
+
+    /// The program whose executable is `exe`: opens and checks its
+    /// interpreter.
+    pub fn with_exe(exe: Executable) -> Result<Program, ExecError> {
         let interp = match &exe.interp {
             Some(ip) => Some(
                 Executable::open(ip)

@@ -154,6 +154,12 @@ pub fn build(
     if host.minsigstksz != 0 {
         auxv.push((AT_MINSIGSTKSZ, host.minsigstksz));
     }
+    if let Ok(l) = crate::platform::stub::layout() {
+        let vdso = crate::platform::vdso::guest_addr(l.image_end);
+        if vdso != 0 {
+            auxv.push((AT_SYSINFO_EHDR, vdso));
+        }
+    }
     auxv.push((AT_NULL, 0));
 
     // Words: argc, argv..., NULL, envp..., NULL, auxv pairs.

@@ -27,6 +27,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use crossbeam_channel::{unbounded, Sender};
@@ -284,6 +285,9 @@ pub struct Memory {
     unfilled: Mutex<RangeSet>,
     /// The freer thread's queue ([`Memory::release_later`]).
     freer: OnceLock<Option<Sender<FrameRuns>>>,
+    /// Set once `copy_file_range` into the memfd has failed as
+    /// unsupported (a file on another file system type): not tried again.
+    no_copy_range: AtomicBool,
 }
 
 impl std::fmt::Debug for Memory {
@@ -314,6 +318,7 @@ impl Memory {
             shared: Mutex::new(RefCounts::default()),
             unfilled: Mutex::new(RangeSet::default()),
             freer: OnceLock::new(),
+            no_copy_range: AtomicBool::new(false),
         })
     }
 
@@ -409,6 +414,7 @@ impl Memory {
             let started = std::thread::Builder::new()
                 .name("umk-freer".into())
                 .spawn(move || {
+                    crate::hostsched::set_idle(0, true);
                     for runs in rx {
                         match me.upgrade() {
                             Some(m) => m.free_runs(runs),
@@ -548,6 +554,9 @@ impl Memory {
         f: Frame,
         len: u64,
     ) -> std::io::Result<u64> {
+        if self.no_copy_range.load(Ordering::Relaxed) {
+            return self.fill_by_copy(fd, file_off, f, 0, len);
+        }
         let mut done = 0u64;
         while done < len {
             let mut src = (file_off + done) as i64;
@@ -568,6 +577,7 @@ impl Memory {
                 let e = std::io::Error::last_os_error();
                 match e.raw_os_error() {
                     Some(libc::EXDEV | libc::EINVAL | libc::EOPNOTSUPP | libc::ENOSYS) => {
+                        self.no_copy_range.store(true, Ordering::Relaxed);
                         return self
                             .fill_by_copy(fd, file_off + done, f, done, len - done)
                             .map(|m| done + m);
@@ -584,6 +594,10 @@ impl Memory {
         Ok(done)
     }
 
+    /// The fallback of [`Memory::fill_from_file`]: `pread` into a buffer,
+    /// then `pwrite` into the memfd, which allocates and fills each page in
+    /// one go (reading straight into umk's view would take a page fault per
+    /// fresh frame first, about three times slower here).
     fn fill_by_copy(
         &self,
         fd: BorrowedFd<'_>,
@@ -592,36 +606,36 @@ impl Memory {
         skip: u64,
         len: u64,
     ) -> std::io::Result<u64> {
-        let mut done = 0u64;
-        while done < len {
-            let at = skip + done;
-            let frame = f + at / PAGE_SIZE;
-            let off = at % PAGE_SIZE;
-            let chunk = (PAGE_SIZE - off).min(len - done);
-            // SAFETY: `frame_ptr` points into our mapping with at least
-            // `PAGE_SIZE - off >= chunk` bytes available; pread writes at most
-            // `chunk` bytes there.
-            let n = unsafe {
-                libc::pread(
-                    fd.as_raw_fd(),
-                    self.frame_ptr(frame, off).cast(),
-                    chunk as usize,
-                    (file_off + done) as i64,
-                )
-            };
-            if n < 0 {
-                let e = std::io::Error::last_os_error();
-                if e.raw_os_error() == Some(libc::EINTR) {
-                    continue;
-                }
-                return Err(e);
-            }
-            if n == 0 {
-                break;
-            }
-            done += n as u64;
+        const CHUNK: usize = 64 << 10;
+        thread_local! {
+            static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
         }
-        Ok(done)
+        BUF.with_borrow_mut(|buf| {
+            buf.resize(CHUNK, 0);
+            let mut done = 0u64;
+            while done < len {
+                let want = (len - done).min(CHUNK as u64) as usize;
+                let got = match nix::sys::uio::pread(fd, &mut buf[..want], (file_off + done) as i64)
+                {
+                    Ok(0) => break,
+                    Ok(n) => n,
+                    Err(nix::errno::Errno::EINTR) => continue,
+                    Err(e) => return Err(e.into()),
+                };
+                let mut put = 0;
+                while put < got {
+                    let at = f * PAGE_SIZE + skip + done + put as u64;
+                    match nix::sys::uio::pwrite(&self.memfd, &buf[put..got], at as i64) {
+                        Ok(0) => return Err(std::io::ErrorKind::WriteZero.into()),
+                        Ok(n) => put += n,
+                        Err(nix::errno::Errno::EINTR) => {}
+                        Err(e) => return Err(e.into()),
+                    }
+                }
+                done += got as u64;
+            }
+            Ok(done)
+        })
     }
 
     /// Makes sure frames `[f, f+n)` exist in the memfd's page cache (zero

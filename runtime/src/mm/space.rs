@@ -1602,17 +1602,10 @@ impl AddressSpace {
                 return Err(EFAULT);
             }
             let b = v.end.min(end);
-            if v.direct {
-                // Past the end of the file a direct mapping has no page
-                // (SIGBUS in the guest): a kernel copy would fail there.
-                let Backing::File { file, offset, .. } = &v.backing else {
-                    return Err(EFAULT);
-                };
-                let size = nix::sys::stat::fstat(file.fd()).map_or(0, |st| st.st_size as u64);
-                if offset + (page_down(b - 1) - v.start) >= size {
-                    return Err(EFAULT);
-                }
-            } else if v.is_file() {
+            // A direct mapping has no page past the end of its file (SIGBUS
+            // in the guest): the copy below fails there with EFAULT, as a
+            // kernel copy would.
+            if v.is_file() && !v.direct {
                 let v = v.clone();
                 let lo = page_down(at);
                 let c = FAULT_CLUSTER * PAGE_SIZE;

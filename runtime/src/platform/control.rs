@@ -181,10 +181,12 @@ impl StubHandle {
 
     /// The end of the address space this stub held (`uffd` is its
     /// userfaultfd, `guest_end` the top of the guest range). If nobody else
-    /// holds the stub and it can be reused, everything below `guest_end` is
-    /// unmapped and the stub goes back to its pool; otherwise it is killed
-    /// (when the last holder lets go). Either way the guest's frames are no
-    /// longer mapped by anything that can run guest code when this returns.
+    /// holds the stub and it can be reused, it goes to its pool's keeper,
+    /// which unmaps everything below `guest_end` and makes it ready again
+    /// ([`StubPool::retire`]); otherwise it is killed (when the last holder
+    /// lets go). Either way no guest code runs in it any more, so its
+    /// frames may be freed at once: a stale mapping of a freed frame is
+    /// never used before the keeper has emptied the stub.
     pub fn retire(self: Arc<Self>, uffd: Option<Uffd>, guest_end: u64) {
         let Some(pool) = self.home.get().and_then(Weak::upgrade) else {
             return;
@@ -193,15 +195,31 @@ impl StubHandle {
         if Arc::strong_count(&self) != 1 || !self.reusable() {
             return;
         }
-        if self.run_ops(&[HostOp::unmap(0, guest_end)]).is_err() {
-            return;
+        pool.retire(ReadyStub { stub: self, uffd }, guest_end);
+    }
+
+    /// Unmaps everything below `guest_end` and drops the faults left
+    /// unread on `uffd`; false if the stub could not do it.
+    pub fn empty(&self, uffd: &Uffd, guest_end: u64) -> bool {
+        // The control thread may still be pinned to the CPU of the vCPU it
+        // last served, whose next guest would then wait for this munmap:
+        // background work (`hostsched`).
+        crate::hostsched::unpin(self.control_tid);
+        let idle = crate::hostsched::can_leave_idle()
+            && crate::hostsched::set_idle(self.control_tid, true);
+        let emptied = self.run_ops(&[HostOp::unmap(0, guest_end)]).is_ok();
+        if idle && !crate::hostsched::set_idle(self.control_tid, false) {
+            return false;
+        }
+        if !emptied {
+            return false;
         }
         // Nothing can fault any more; drop what was left unread.
         let mut stale = Vec::new();
         while matches!(uffd.read_faults(&mut stale), Ok(n) if n > 0) {
             stale.clear();
         }
-        pool.give_back(ReadyStub { stub: self, uffd });
+        true
     }
 
     fn word(&self, off: usize) -> &AtomicU32 {

@@ -26,6 +26,7 @@ pub mod control;
 pub mod pool;
 pub mod ptrace;
 pub mod stub;
+pub mod vdso;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -21,10 +21,12 @@
 //!
 //! Stubs also come back: when an address space is dropped and its stub has
 //! no guest thread left but a parked one (the last guest thread parks
-//! instead of exiting), the address space unmaps everything in it and
-//! gives it back ([`StubPool::give_back`]), userfaultfd included. A process
-//! that exits thus hands its stub to the next fork, and a steady fork loop
-//! spawns no stubs at all.
+//! instead of exiting), the stub goes to the keeper ([`StubPool::retire`]),
+//! which unmaps everything in it and makes it ready again, userfaultfd
+//! included. A process that exits thus hands its stub to the next fork, and
+//! a steady fork loop spawns no stubs at all. The emptying (an `munmap` of
+//! the whole guest range, 30–40 µs) is the keeper's so that it is off the
+//! exiting thread's path, which is also its parent's way to `wait4`.
 //!
 //! # Bounds
 //!
@@ -61,6 +63,8 @@ pub struct ReadyStub {
 #[derive(Debug, Default)]
 struct State {
     ready: VecDeque<ReadyStub>,
+    /// Stubs given back, to be emptied (with the top of their guest range).
+    retiring: VecDeque<(ReadyStub, u64)>,
     /// Stubs taken so far; the keeper refills after the first (init's).
     taken: u64,
     /// Kernel threads waiting in `take`.
@@ -103,9 +107,22 @@ impl StubPool {
         }
     }
 
-    /// Returns an emptied stub (see the module note); killed instead when
-    /// the pool is full or shutting down.
-    pub fn give_back(&self, r: ReadyStub) {
+    /// Takes back a stub whose address space is gone (see the module
+    /// note): the keeper empties it; killed instead when shutting down.
+    pub fn retire(&self, r: ReadyStub, guest_end: u64) {
+        let mut st = self.state.lock();
+        if st.shutdown {
+            drop(st);
+            drop(r);
+            return;
+        }
+        st.retiring.push_back((r, guest_end));
+        self.keeper.notify_one();
+    }
+
+    /// Puts an emptied stub among the ready ones; killed instead when the
+    /// pool is full or shutting down.
+    fn give_back(&self, r: ReadyStub) {
         let mut st = self.state.lock();
         if st.shutdown || st.ready.len() >= CAPACITY {
             drop(st);
@@ -123,14 +140,16 @@ impl StubPool {
             st.shutdown = true;
             self.takers.notify_all();
             self.keeper.notify_all();
-            st.ready.drain(..).collect()
+            let mut all: Vec<ReadyStub> = st.ready.drain(..).collect();
+            all.extend(st.retiring.drain(..).map(|(r, _)| r));
+            all
         };
         drop(drained);
     }
 
-    /// The keeper's loop (on the spawner thread): makes stubs with `make`
-    /// while takers wait or fewer than [`TARGET`] are ready. Returns at
-    /// shutdown.
+    /// The keeper's loop (on the spawner thread): empties stubs given back,
+    /// and makes stubs with `make` while takers wait or fewer than
+    /// [`TARGET`] are ready. Returns at shutdown.
     pub fn keep(&self, mut make: impl FnMut() -> Result<ReadyStub, PlatformError>) {
         loop {
             {
@@ -138,6 +157,14 @@ impl StubPool {
                 loop {
                     if st.shutdown {
                         return;
+                    }
+                    if let Some((r, guest_end)) = st.retiring.pop_front() {
+                        drop(st);
+                        if r.stub.empty(&r.uffd, guest_end) {
+                            self.give_back(r);
+                        }
+                        st = self.state.lock();
+                        continue;
                     }
                     let want = if st.taken >= 2 { TARGET } else { 0 };
                     if st.ready.len() < want.max(st.waiting) {

@@ -169,6 +169,7 @@ impl PtraceThread {
             return Err(PlatformError::Unexpected(status));
         }
         self.load_regs()?;
+        self.check_vdso();
         let mailbox = self.memory.alloc(1)?;
         let stub = match self.start_control(mailbox) {
             Ok(s) => Arc::new(s),
@@ -334,6 +335,21 @@ impl PtraceThread {
         }
         // SAFETY: `r` is a fresh descriptor we own.
         Ok(unsafe { OwnedFd::from_raw_fd(r) })
+    }
+
+    /// Checks that the stub moved its vDSO where guests will be told it is
+    /// (`vdso.rs`); if not, guests get none from now on.
+    fn check_vdso(&self) {
+        let at = super::vdso::guest_addr(self.layout.image_end);
+        if at == 0 {
+            return;
+        }
+        // glibc's wrapper returns the word read (an ELF header's first
+        // word is positive: the magic, class, data and version bytes).
+        let word = ptrace(libc::PTRACE_PEEKDATA, self.tid, at as usize, 0);
+        if !word.is_ok_and(|w| w.to_le_bytes()[..4] == *b"\x7fELF") {
+            super::vdso::mark_broken();
+        }
     }
 
     fn load_regs(&mut self) -> Result<(), PlatformError> {

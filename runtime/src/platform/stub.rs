@@ -135,14 +135,46 @@ fn stub_memfd() -> Result<OwnedFd, StubError> {
         MFdFlags::MFD_CLOEXEC | MFdFlags::MFD_ALLOW_SEALING,
     )
     .map_err(|e| StubError::Spawn(e.into()))?;
+    let image = with_vdso_layout(IMAGE)?;
     let mut off = 0;
-    while off < IMAGE.len() {
-        off += nix::unistd::write(&fd, &IMAGE[off..]).map_err(|e| StubError::Spawn(e.into()))?;
+    while off < image.len() {
+        off += nix::unistd::write(&fd, &image[off..]).map_err(|e| StubError::Spawn(e.into()))?;
     }
     let seals = libc::F_SEAL_SEAL | libc::F_SEAL_SHRINK | libc::F_SEAL_GROW | libc::F_SEAL_WRITE;
     // SAFETY: F_ADD_SEALS on our own memfd; no memory is involved.
     unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_ADD_SEALS, seals) };
     Ok(fd)
+}
+
+/// The stub image with this host's vDSO block sizes in `vdso_layout`
+/// (see `vdso.rs`); unchanged (no vDSO for guests) without a vDSO.
+fn with_vdso_layout(image: &[u8]) -> Result<Vec<u8>, StubError> {
+    let mut out = image.to_vec();
+    let Some(l) = super::vdso::host_layout() else {
+        return Ok(out);
+    };
+    let elf = Elf::parse(image).map_err(|e| StubError::Image(e.to_string()))?;
+    let at = elf
+        .syms
+        .iter()
+        .find(|s| elf.strtab.get_at(s.st_name) == Some("vdso_layout"))
+        .map(|s| s.st_value)
+        .ok_or_else(|| StubError::Image("no symbol vdso_layout".into()))?;
+    let off = elf
+        .program_headers
+        .iter()
+        .find(|p| {
+            p.p_type == goblin::elf::program_header::PT_LOAD
+                && (p.p_vaddr..p.p_vaddr + p.p_filesz).contains(&at)
+        })
+        .map(|p| (at - p.p_vaddr + p.p_offset) as usize)
+        .ok_or_else(|| StubError::Image("vdso_layout outside the file".into()))?;
+    let slot = out
+        .get_mut(off..off + 16)
+        .ok_or_else(|| StubError::Image("vdso_layout outside the file".into()))?;
+    slot[..8].copy_from_slice(&l.before.to_le_bytes());
+    slot[8..].copy_from_slice(&l.total.to_le_bytes());
+    Ok(out)
 }
 
 /// What the vfork'ed child needs, prepared before the clone so the child

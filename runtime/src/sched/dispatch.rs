@@ -143,7 +143,7 @@ use parking_lot::{Condvar, Mutex};
 
 mod clock;
 
-pub use clock::HostIds;
+pub use clock::{preopen as preopen_schedstat, HostIds};
 use clock::{HostClock, Sample};
 
 use super::{

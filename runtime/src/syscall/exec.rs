@@ -1,14 +1,16 @@
 //! execve(2) and execveat(2): replacing the program of a process.
 //!
 //! The steps follow fs/exec.c: read and check the arguments (`E2BIG` past
-//! `MAX_ARG_STRLEN` per string or a quarter of the stack limit in total),
-//! find the program (`#!` scripts name an interpreter, up to four levels
-//! like `BINPRM_MAX_RECURSION`), open and check it (`ENOENT`, `EACCES`,
-//! `ENOEXEC`, `ENOTDIR` go to the guest), end every other thread of the
-//! process (`de_thread`), load the program into a new address space, and
-//! then commit: close-on-exec descriptors close, caught signals return to
-//! their default (ignored ones stay ignored), the alternate signal stack
-//! goes, and a vfork parent is released.
+//! `MAX_ARG_STRLEN` per string or, in total, past a quarter of the
+//! caller's own stack limit, at most 6 MiB), open and check the file
+//! (`ENOENT`, `EACCES`, `ENOTDIR` go to the guest) and read its first
+//! kilobyte once: a `#!` script names an interpreter (up to four levels
+//! like `BINPRM_MAX_RECURSION`), an ELF program is checked (`ENOEXEC`),
+//! end every other thread of the process (`de_thread`), load the program
+//! into a new address space, and then commit: close-on-exec descriptors
+//! close, caught signals return to their default (ignored ones stay
+//! ignored), the alternate signal stack goes, and a vfork parent is
+//! released.
 //!
 //! The new address space lives in one of two places:
 //! - **The caller's own stub**, when the caller's address space has no
@@ -38,7 +40,7 @@ use super::fd_arg;
 use super::fs::{host_dirfd, DirGuard};
 use crate::error::{SysError, SysResult};
 use crate::kernel::initial_regs;
-use crate::loader::{ExecArgs, Program};
+use crate::loader::{read_at, ExecArgs, ExecError, Executable, Program, HEAD_SIZE};
 use crate::signal::frame::XstateLayout;
 use crate::sys_err;
 use crate::task::{ExitStatus, Mm};
@@ -46,6 +48,10 @@ use crate::task::{ExitStatus, Mm};
 /// Longest single argument or environment string, with its NUL
 /// (`MAX_ARG_STRLEN`, 32 pages).
 const MAX_ARG_STRLEN: usize = 32 * 4096;
+/// Least room for argument strings (`ARG_MAX`, 32 pages).
+const ARG_MAX: usize = 32 * 4096;
+/// The default stack limit (`_STK_LIM`), which caps the room for arguments.
+const STK_LIM: usize = 8 << 20;
 /// `#!` line buffer (`BINPRM_BUF_SIZE`).
 const BINPRM_BUF_SIZE: usize = 256;
 /// Interpreter nesting (`BINPRM_MAX_RECURSION` + the script itself).
@@ -63,27 +69,90 @@ fn read_strings(
     if ptr == 0 {
         return Ok(out);
     }
+    let space = ctx.mm();
+    let mut ptrs = PageReader::default();
+    let mut strs = PageReader::default();
     loop {
-        let p: u64 = ctx.read_struct(ptr)?;
+        let p = match ptrs.get(space, ptr, 8) {
+            Some(b) => u64::from_ne_bytes(b.try_into().map_err(|_| crate::error::EFAULT)?),
+            None => ctx.read_struct(ptr)?,
+        };
         if p == 0 {
             return Ok(out);
         }
-        let s = ctx.mm().read_cstr(p, MAX_ARG_STRLEN - 1).map_err(|e| {
-            if e.errno == guest_abi::Errno::ENAMETOOLONG {
-                SysError::new(
-                    guest_abi::Errno::E2BIG,
-                    "argument longer than MAX_ARG_STRLEN",
-                )
-            } else {
-                e
-            }
-        })?;
+        let s = match strs.cstr(space, p) {
+            Some(s) if s.len() < MAX_ARG_STRLEN => s.to_vec(),
+            Some(_) => return Err(too_long()),
+            None => space.read_cstr(p, MAX_ARG_STRLEN - 1).map_err(|e| {
+                if e.errno == guest_abi::Errno::ENAMETOOLONG {
+                    too_long()
+                } else {
+                    e
+                }
+            })?,
+        };
         *total += s.len() + 1 + 8;
         if *total > limit {
             return sys_err!(E2BIG, "arguments and environment too large");
         }
         out.push(s);
         ptr = ptr.checked_add(8).ok_or(crate::error::EFAULT)?;
+    }
+}
+
+fn too_long() -> SysError {
+    SysError::new(
+        guest_abi::Errno::E2BIG,
+        "argument longer than MAX_ARG_STRLEN",
+    )
+}
+
+/// The rest of one guest page, read at once: argv and envp (the pointer
+/// arrays and the strings) usually lie packed together on the caller's
+/// stack, so one read serves many of them instead of one read each.
+#[derive(Default)]
+struct PageReader {
+    base: u64,
+    buf: Vec<u8>,
+}
+
+impl PageReader {
+    /// Reads from `at` to the end of its page; false if that fails (the
+    /// caller then reads the usual way, which reports the error).
+    fn load(&mut self, space: &crate::mm::AddressSpace, at: u64) -> bool {
+        let len = (crate::mm::PAGE_SIZE - at % crate::mm::PAGE_SIZE) as usize;
+        self.buf.resize(len, 0);
+        if space.read(at, &mut self.buf).is_err() {
+            self.buf.clear();
+            return false;
+        }
+        self.base = at;
+        true
+    }
+
+    fn held(&self, at: u64, len: usize) -> Option<usize> {
+        let off = at.checked_sub(self.base)? as usize;
+        (off + len <= self.buf.len()).then_some(off)
+    }
+
+    /// `len` bytes at `at`, if they lie within one page.
+    fn get(&mut self, space: &crate::mm::AddressSpace, at: u64, len: usize) -> Option<&[u8]> {
+        let off = match self.held(at, len) {
+            Some(off) => off,
+            None if self.load(space, at) => self.held(at, len)?,
+            None => return None,
+        };
+        Some(&self.buf[off..off + len])
+    }
+
+    /// The string at `at` without its NUL, if it ends within `at`'s page.
+    fn cstr(&mut self, space: &crate::mm::AddressSpace, at: u64) -> Option<&[u8]> {
+        if self.held(at, 1).is_none() && !self.load(space, at) {
+            return None;
+        }
+        let off = self.held(at, 1)?;
+        let n = self.buf[off..].iter().position(|&b| b == 0)?;
+        Some(&self.buf[off..off + n])
     }
 }
 
@@ -104,18 +173,9 @@ fn host_path(ctx: &SyscallContext<'_>, dirfd: i32, path: &Path) -> SysResult<(Pa
 }
 
 /// The interpreter line of a `#!` script: (interpreter, optional argument).
-fn shebang(path: &Path) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
-    use std::io::Read;
-    let mut f = std::fs::File::open(path).ok()?;
-    let mut buf = [0u8; BINPRM_BUF_SIZE];
-    let mut n = 0;
-    while n < buf.len() {
-        match f.read(&mut buf[n..]) {
-            Ok(0) => break,
-            Ok(k) => n += k,
-            Err(_) => return None,
-        }
-    }
+fn shebang(head: &[u8]) -> Option<(Vec<u8>, Option<Vec<u8>>)> {
+    let n = head.len().min(BINPRM_BUF_SIZE);
+    let buf = head;
     let line = buf[..n].strip_prefix(b"#!")?;
     let line = match line.iter().position(|&b| b == b'\n') {
         Some(i) => &line[..i],
@@ -150,9 +210,16 @@ fn do_execve(
         return sys_err!(EINVAL, "bad flags");
     }
     let filename = ctx.read_path(path, flags & AT_EMPTY_PATH != 0)?;
-    let limit = (ctx.kernel.stack_size() as usize / 4).max(MAX_ARG_STRLEN);
+    let stack = ctx.process().stack_size();
+    // fs/exec.c bprm_stack_limits: a quarter of the stack limit, at most
+    // three quarters of _STK_LIM (8 MiB), at least ARG_MAX (32 pages); an
+    // empty argv still counts one pointer.
+    let limit = (stack as usize / 4).clamp(ARG_MAX, STK_LIM / 4 * 3);
     let mut total = 0;
     let mut args = read_strings(ctx, argv, &mut total, limit)?;
+    if args.is_empty() {
+        total += 8;
+    }
     let envs = read_strings(ctx, envp, &mut total, limit)?;
     // The name the new program sees (AT_EXECFN) and the kernel's
     // bprm->filename: "/dev/fd/N[/path]" for a descriptor-relative exec.
@@ -172,13 +239,13 @@ fn do_execve(
     let mut script_name = shown.clone();
     let mut depth = 0;
     let prog = loop {
-        if let Some((interp, arg)) = shebang(&host) {
+        let cannot = |e: ExecError| SysError::new(e.errno(), "cannot execute");
+        let (file, size) = Executable::open_checked(&host).map_err(cannot)?;
+        let mut head = [0u8; HEAD_SIZE];
+        let n = read_at(&file, &mut head, 0).map_err(cannot)?;
+        if let Some((interp, arg)) = shebang(&head[..n]) {
             if depth >= MAX_DEPTH {
                 return sys_err!(ELOOP, "too many levels of interpreters");
-            }
-            // Only an executable script may name an interpreter.
-            if nix::unistd::access(&host, nix::unistd::AccessFlags::X_OK).is_err() {
-                return sys_err!(EACCES, "script is not executable");
             }
             depth += 1;
             // argv becomes: interpreter, [argument], script, argv[1..]
@@ -195,10 +262,9 @@ fn do_execve(
             guard = g;
             continue;
         }
-        match Program::open(&host) {
-            Ok(p) => break p,
-            Err(e) => return Err(SysError::new(e.errno(), "cannot execute")),
-        }
+        break Executable::from_head(&host, file, size, &head[..n])
+            .and_then(Program::with_exe)
+            .map_err(cannot)?;
     };
     // The program's canonical path (for /proc/PID/exe): what the host says
     // the opened file is, one readlink instead of a walk of the path.
@@ -220,10 +286,10 @@ fn do_execve(
     let sole = sole_user(ctx);
     crate::kernel::exit::release_mm(ctx.thread, !sole);
     if sole {
-        reload_in_place(ctx, &prog, &exec_args)?;
+        reload_in_place(ctx, &prog, &exec_args, stack)?;
     } else {
         let space = k
-            .new_space()
+            .new_space(stack)
             .map_err(|_| SysError::new(guest_abi::Errno::ENOMEM, "no address space"))?;
         let mm = Arc::new(Mm::new(Arc::new(space)));
         let mut guest = k.attach_stub(&mm, None).map_err(|e| {
@@ -231,7 +297,7 @@ fn do_execve(
             SysError::new(guest_abi::Errno::ENOMEM, "cannot start a stub")
         })?;
         let started = mm.space.batched(&mut *guest, |mmu| {
-            crate::loader::load(&prog, &mm.space, mmu, &exec_args, k.stack_size())
+            crate::loader::load(&prog, &mm.space, mmu, &exec_args, stack)
         })?;
         initial_regs(guest.regs_mut(), started.entry, started.sp);
         if let Some(s) = guest.stub() {
@@ -328,10 +394,15 @@ fn sole_user(ctx: &SyscallContext<'_>) -> bool {
 
 /// Empties the caller's address space and loads `prog` into it, in the
 /// same stub (see the module note). After the reset a failure is fatal.
-fn reload_in_place(ctx: &mut SyscallContext<'_>, prog: &Program, args: &ExecArgs) -> SysResult<()> {
+fn reload_in_place(
+    ctx: &mut SyscallContext<'_>,
+    prog: &Program,
+    args: &ExecArgs,
+    stack: u64,
+) -> SysResult<()> {
     let k = ctx.kernel;
     let layout = k
-        .space_layout()
+        .space_layout(stack)
         .map_err(|_| SysError::new(guest_abi::Errno::ENOMEM, "no address space layout"))?;
     let fatal = |ctx: &mut SyscallContext<'_>, e: SysError| {
         crate::log::warn(&format!("execve: after the point of no return: {e}"));
@@ -346,7 +417,7 @@ fn reload_in_place(ctx: &mut SyscallContext<'_>, prog: &Program, args: &ExecArgs
     let space = ctx.mm.space.clone();
     let loaded = space.batched(&mut *ctx.guest, |mmu| {
         space.reset(mmu, layout)?;
-        crate::loader::load(prog, &space, mmu, args, k.stack_size())
+        crate::loader::load(prog, &space, mmu, args, stack)
     });
     let started = match loaded {
         Ok(s) => s,

@@ -202,6 +202,15 @@ impl Process {
         )
     }
 
+    /// The main thread's stack size for an exec of this process: its
+    /// RLIMIT_STACK soft limit, kept within 128 KiB..1 GiB (fs/exec.c sizes
+    /// the new stack from the exec'ing process's limit).
+    pub fn stack_size(&self) -> u64 {
+        self.limits.lock()[guest_abi::resource::RLIMIT_STACK as usize]
+            .rlim_cur
+            .clamp(128 << 10, 1 << 30)
+    }
+
     /// The copy a fork child starts with (files, limits, dispositions,
     /// executable, working directory), under a new pid. fork(2): pending
     /// signals and interval timers are not inherited.
@@ -573,6 +582,12 @@ impl Live {
 
 /// umk's own limits, read once: guests start with the same ones.
 pub fn host_limits() -> [Rlimit; RLIM_NLIMITS as usize] {
+    static LIMITS: std::sync::OnceLock<[Rlimit; RLIM_NLIMITS as usize]> =
+        std::sync::OnceLock::new();
+    *LIMITS.get_or_init(read_host_limits)
+}
+
+fn read_host_limits() -> [Rlimit; RLIM_NLIMITS as usize] {
     let mut out = [Rlimit::default(); RLIM_NLIMITS as usize];
     for (i, l) in out.iter_mut().enumerate() {
         let mut r = libc::rlimit {
