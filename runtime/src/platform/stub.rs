@@ -59,13 +59,7 @@ pub struct StubLayout {
 impl StubLayout {
     fn parse() -> Result<StubLayout, StubError> {
         let elf = Elf::parse(IMAGE).map_err(|e| StubError::Image(e.to_string()))?;
-        let sym = |name: &str| -> Result<u64, StubError> {
-            elf.syms
-                .iter()
-                .find(|s| elf.strtab.get_at(s.st_name) == Some(name))
-                .map(|s| s.st_value)
-                .ok_or_else(|| StubError::Image(format!("no symbol {name}")))
-        };
+        let sym = |name: &str| symbol(&elf, name);
         let base = sym("__executable_start")?;
         let image_end = (sym("_end")? + 0xfff) & !0xfff;
         Ok(StubLayout {
@@ -81,6 +75,15 @@ impl StubLayout {
             mailbox_page: image_end + 0x10_0000,
         })
     }
+}
+
+/// The address of symbol `name` in the stub image.
+fn symbol(elf: &Elf<'_>, name: &str) -> Result<u64, StubError> {
+    elf.syms
+        .iter()
+        .find(|s| elf.strtab.get_at(s.st_name) == Some(name))
+        .map(|s| s.st_value)
+        .ok_or_else(|| StubError::Image(format!("no symbol {name}")))
 }
 
 /// The stub's layout (parsed once from the embedded image).
@@ -154,12 +157,7 @@ fn with_vdso_layout(image: &[u8]) -> Result<Vec<u8>, StubError> {
         return Ok(out);
     };
     let elf = Elf::parse(image).map_err(|e| StubError::Image(e.to_string()))?;
-    let at = elf
-        .syms
-        .iter()
-        .find(|s| elf.strtab.get_at(s.st_name) == Some("vdso_layout"))
-        .map(|s| s.st_value)
-        .ok_or_else(|| StubError::Image("no symbol vdso_layout".into()))?;
+    let at = symbol(&elf, "vdso_layout")?;
     let off = elf
         .program_headers
         .iter()
