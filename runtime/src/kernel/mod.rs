@@ -229,6 +229,8 @@ impl Kernel {
         mm.space.set_stub(ns.stub);
         mm.set_faults(FaultThread::spawn(mm.space.clone())?);
         let mut thread = ns.thread;
+        let control = thread.stub().map_or(0, |s| s.control_tid());
+        self.placement.pin_here(thread.host_tid(), control);
         match xstate {
             Some(x) => thread.set_xstate(x)?,
             None => thread.set_xstate(&XstateLayout::get().init_image())?,

@@ -18,13 +18,21 @@
 //! on the same CPU its wake-ups are cheap and the stub's TLB flushes need
 //! no inter-processor interrupt). Only one
 //! guest thread holds a vCPU at a time, so the pair has that host CPU to
-//! itself (apart from umk's helper threads, which stay unpinned). A
-//! [`Pinned`] per kernel thread remembers the last placement, so the
-//! `sched_setaffinity` calls happen only when the vCPU or the host thread
-//! changes, not per syscall.
+//! itself (apart from umk's helper threads, which stay unpinned). Each
+//! kernel thread remembers its last placement, so the `sched_setaffinity`
+//! calls happen only when the vCPU or the host thread changes, not per
+//! syscall. A new guest's stub is pinned where its kernel thread already
+//! runs before the stub does any set-up work ([`Placement::pin_here`]):
+//! moving the running kernel thread later cost ~15 µs of every fork.
+//!
+//! Until 2026-11-21 the kernel thread itself was never pinned (a `tid <= 0`
+//! test meant for "no control thread" also skipped the calling thread, 0):
+//! the host put tracer and tracee on different CPUs and a trapped getppid
+//! cost 11.3 µs instead of 6.0 (`umk bench --suite syscall`).
 //!
 //! `--no-pin` turns this off (the host then places every thread).
 
+use std::cell::Cell;
 use std::mem::MaybeUninit;
 
 /// The host CPUs vCPUs map to; empty when pinning is off.
@@ -68,38 +76,69 @@ impl Placement {
     }
 }
 
-/// Where one kernel thread last pinned itself and its guest thread.
-#[derive(Debug, Default)]
-pub struct Pinned {
-    at: Option<(usize, i32, i32)>,
+thread_local! {
+    /// Where this kernel thread last pinned itself and its guest's host
+    /// threads: (host CPU, guest thread, control thread).
+    static PINNED: Cell<Option<(usize, i32, i32)>> = const { Cell::new(None) };
 }
 
-impl Pinned {
+impl Placement {
     /// Moves the calling kernel thread and host threads `host_tid` (the
     /// guest's) and `control_tid` (its stub's control thread; 0: none) to
     /// vCPU `vcpu`'s host CPU, unless they are there already. Failures
     /// only cost speed: the threads stay where the host put them.
-    pub fn follow(&mut self, placement: &Placement, vcpu: usize, host_tid: i32, control_tid: i32) {
-        let Some(cpu) = placement.host_cpu(vcpu) else {
-            return;
-        };
-        if self.at == Some((cpu, host_tid, control_tid)) {
-            return;
+    pub fn follow(&self, vcpu: usize, host_tid: i32, control_tid: i32) {
+        if let Some(cpu) = self.host_cpu(vcpu) {
+            pin_all(cpu, host_tid, control_tid);
         }
-        let mut set = MaybeUninit::<libc::cpu_set_t>::zeroed();
-        // SAFETY: CPU_SET writes one bit of the zeroed set; cpu comes from
-        // sched_getaffinity, so it is below CPU_SETSIZE.
-        let set = unsafe {
-            libc::CPU_SET(cpu, &mut *set.as_mut_ptr());
-            set.assume_init()
-        };
-        let size = std::mem::size_of::<libc::cpu_set_t>();
-        // SAFETY: `set` is a valid cpu_set_t of `size` bytes; 0 is the
-        // calling thread, the others threads of our own stub.
-        let pin = |tid: i32| tid <= 0 || unsafe { libc::sched_setaffinity(tid, size, &set) } == 0;
-        let ok = pin(0) && pin(host_tid) && pin(control_tid);
-        self.at = ok.then_some((cpu, host_tid, control_tid));
     }
+
+    /// Pins a new guest's host threads to the CPU the calling kernel thread
+    /// is on, before its stub does any work: the stub's set-up requests
+    /// then run beside the kernel thread, and when the scheduler hands out
+    /// that CPU's vCPU (the usual case: the kernel thread was woken on an
+    /// idle CPU), [`Placement::follow`] has nothing to move. Moving a
+    /// running thread later costs ~15 µs here; pinning a sleeping one
+    /// costs a mask update.
+    pub fn pin_here(&self, host_tid: i32, control_tid: i32) {
+        // SAFETY: sched_getcpu has no preconditions.
+        let here = unsafe { libc::sched_getcpu() };
+        if here >= 0 && self.cpus.contains(&(here as usize)) {
+            pin_all(here as usize, host_tid, control_tid);
+        }
+    }
+
+    /// The calling kernel thread is done with its vCPU: it may run on any
+    /// CPU umk may use again.
+    pub fn release(&self) {
+        if self.enabled() {
+            crate::hostsched::unpin(0);
+            PINNED.with(|p| p.set(None));
+        }
+    }
+}
+
+/// Pins the calling thread, `host_tid` and `control_tid` (0: none) to
+/// `cpu`, unless the last call did just that.
+fn pin_all(cpu: usize, host_tid: i32, control_tid: i32) {
+    let want = Some((cpu, host_tid, control_tid));
+    if PINNED.with(Cell::get) == want {
+        return;
+    }
+    let mut set = MaybeUninit::<libc::cpu_set_t>::zeroed();
+    // SAFETY: CPU_SET writes one bit of the zeroed set; cpu comes from
+    // sched_getaffinity, so it is below CPU_SETSIZE.
+    let set = unsafe {
+        libc::CPU_SET(cpu, &mut *set.as_mut_ptr());
+        set.assume_init()
+    };
+    let size = std::mem::size_of::<libc::cpu_set_t>();
+    // SAFETY: `set` is a valid cpu_set_t of `size` bytes; 0 is the calling
+    // thread, the others threads of our own stub.
+    let pin = |tid: i32| unsafe { libc::sched_setaffinity(tid, size, &set) } == 0;
+    // Sleeping threads first: moving them is a mask update.
+    let ok = (control_tid <= 0 || pin(control_tid)) && (host_tid <= 0 || pin(host_tid)) && pin(0);
+    PINNED.with(|p| p.set(if ok { want } else { None }));
 }
 
 #[cfg(test)]

@@ -11,7 +11,6 @@ use crate::task::{ExitStatus, Thread};
 use crate::trace::{GuestMemRead, SyscallEvent};
 
 use super::exit;
-use super::placement::Pinned;
 use super::signal::{self as ksignal, Delivery, Target};
 use super::Kernel;
 
@@ -88,7 +87,6 @@ fn drive_as(
 ) -> Driven {
     let tracer = kernel.tracer.clone().filter(|t| t.traces_syscalls());
     let tid = thread.tid;
-    let mut pinned = Pinned::default();
     loop {
         if thread.is_killed() {
             return Driven::Ended(thread.process.exiting().unwrap_or(KILLED));
@@ -116,7 +114,7 @@ fn drive_as(
             thread.process.begin_exit(KILLED);
             return Driven::Ended(KILLED);
         };
-        pin(&mut pinned, kernel, vcpu, &**guest);
+        pin(kernel, vcpu, &**guest);
         if !thread.enter_guest() {
             continue;
         }
@@ -137,7 +135,7 @@ fn drive_as(
         // Preempted while the guest ran: wait for the vCPU before handling
         // the trap.
         if let Some(vcpu) = kernel.sched.trapped(tid) {
-            pin(&mut pinned, kernel, vcpu, &**guest);
+            pin(kernel, vcpu, &**guest);
         }
         let trap = match trap {
             Ok(t) => t,
@@ -241,7 +239,7 @@ fn drive_as(
 }
 
 /// Places the vCPU's threads (see `placement.rs`).
-fn pin(pinned: &mut Pinned, kernel: &Kernel, vcpu: usize, guest: &dyn GuestThread) {
+fn pin(kernel: &Kernel, vcpu: usize, guest: &dyn GuestThread) {
     let control = guest.stub().map_or(0, |s| s.control_tid());
-    pinned.follow(&kernel.placement, vcpu, guest.host_tid(), control);
+    kernel.placement.follow(vcpu, guest.host_tid(), control);
 }

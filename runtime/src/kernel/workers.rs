@@ -111,9 +111,7 @@ impl Workers {
             kernel.task_main(thread, start);
             // Done with the vCPU: what follows (the spare stub, waiting)
             // must not take the host CPU from the vCPU's next guest.
-            if k.placement.enabled() {
-                crate::hostsched::unpin(0);
-            }
+            k.placement.release();
             if SPARE.with(|s| s.borrow().is_none()) {
                 let spare = k.platform.new_address_space().ok();
                 if let Some(s) = &spare {

@@ -43,6 +43,7 @@ use crossbeam_channel::{unbounded, Receiver, Sender};
 use parking_lot::{Condvar, Mutex};
 
 use super::pool::{ReadyStub, StubPool};
+use super::stubfiles::{self, FileKey, Rewritten, StubFiles};
 use crate::mm::frames::Frame;
 use crate::mm::hostop::{HostMmu, HostOp, HostOpError, OP_FD_RDI, OP_SAVE, OP_UMK_FD};
 use crate::mm::uffd::Uffd;
@@ -81,6 +82,8 @@ pub struct StubHandle {
     mailbox_addr: u64,
     /// The stub's descriptor of umk's `/proc/PID/fd` directory.
     procfd: OnceLock<i32>,
+    /// Program files the stub keeps open (taken with `lock` held).
+    files: Mutex<StubFiles>,
 }
 
 // SAFETY: `mailbox` points into the frames mapping kept alive by `memory`;
@@ -121,6 +124,7 @@ impl StubHandle {
             home: OnceLock::new(),
             mailbox_addr,
             procfd: OnceLock::new(),
+            files: Mutex::new(StubFiles::default()),
         })
     }
 
@@ -319,21 +323,30 @@ impl StubHandle {
         Ok(())
     }
 
-    /// Runs `ops` in the stub through its control thread. A descriptor an
-    /// op opened for later ops ([`HostOp::map_file`]) is closed again if
-    /// those ops fail.
+    /// Runs `ops` in the stub through its control thread, mapping files
+    /// the stub already holds open from those descriptors
+    /// ([`super::stubfiles`]). Files opened now are kept if every op
+    /// succeeds; if one fails, the descriptors opened here are closed.
     pub fn run_ops(&self, ops: &[HostOp]) -> Result<(), HostOpError> {
         let _g = self.lock.lock();
+        let mut files = self.files.lock();
+        let Rewritten { ops, opens } = files.rewrite(ops, stubfiles::key_of);
+        // Descriptors opened so far: kept ones (their close was dropped)
+        // and the last one whose own close has not run yet.
+        let mut kept: Vec<(FileKey, u64)> = Vec::new();
         let mut open: Option<u64> = None;
         let mut results = Vec::with_capacity(OPS_PER_REQUEST);
-        for chunk in ops.chunks(OPS_PER_REQUEST) {
+        for (n, chunk) in ops.chunks(OPS_PER_REQUEST).enumerate() {
             results.clear();
             let r = self.request(chunk, &mut results);
-            for (op, &res) in chunk.iter().zip(&results) {
+            for (i, (op, &res)) in chunk.iter().zip(&results).enumerate() {
                 if res > (-4096i64) as u64 {
                     break;
                 }
-                if op.nr & OP_SAVE != 0 {
+                let at = n * OPS_PER_REQUEST + i;
+                if let Some(&(key, _)) = opens.iter().find(|&&(_, j)| j == at) {
+                    kept.push((key, res));
+                } else if op.nr & OP_SAVE != 0 {
                     open = Some(res);
                 }
                 if op.nr & OP_FD_RDI != 0 {
@@ -341,11 +354,20 @@ impl StubHandle {
                 }
             }
             if let Err(e) = r {
-                if let Some(fd) = open {
-                    let _ = self.request(&[HostOp::close(fd)], &mut Vec::new());
+                let close: Vec<HostOp> = kept
+                    .iter()
+                    .map(|&(_, fd)| fd)
+                    .chain(open)
+                    .map(HostOp::close)
+                    .collect();
+                if !close.is_empty() {
+                    let _ = self.request(&close, &mut Vec::new());
                 }
                 return Err(e);
             }
+        }
+        for (key, fd) in kept {
+            files.keep(key, fd);
         }
         Ok(())
     }

@@ -26,6 +26,7 @@ pub mod control;
 pub mod pool;
 pub mod ptrace;
 pub mod stub;
+pub mod stubfiles;
 pub mod vdso;
 
 use std::sync::Arc;

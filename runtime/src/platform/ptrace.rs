@@ -49,6 +49,18 @@ use crate::mm::{Memory, PAGE_SIZE};
 const PTRACE_SYSEMU: libc::c_uint = 31;
 const PTRACE_EVENT_STOP: i32 = 128;
 
+/// Offset of `rax` in `struct user_regs_struct` (PTRACE_POKEUSER's `addr`).
+const RAX_OFFSET: usize = std::mem::offset_of!(Regs, rax);
+
+/// Which of a thread's registers umk changed since it last stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Dirty {
+    Clean,
+    /// Only `rax`: a syscall's result.
+    Rax,
+    All,
+}
+
 fn errno() -> std::io::Error {
     std::io::Error::last_os_error()
 }
@@ -61,7 +73,8 @@ pub struct PtraceThread {
     tid: i32,
     layout: StubLayout,
     regs: Regs,
-    regs_dirty: bool,
+    /// What of `regs` the host thread does not have yet.
+    dirty: Dirty,
     /// The stub as a whole (its control thread runs mapping changes).
     stub: Option<Arc<StubHandle>>,
     memory: Arc<Memory>,
@@ -134,7 +147,7 @@ impl PtraceThread {
             layout: stub::layout()?,
             // SAFETY: user_regs_struct is plain integers; zero is valid.
             regs: unsafe { std::mem::zeroed() },
-            regs_dirty: false,
+            dirty: Dirty::Clean,
             stub: None,
             memory,
             pending: Vec::new(),
@@ -382,7 +395,7 @@ impl PtraceThread {
         r.orig_rax = u64::MAX; // not in a syscall: no restart processing
         setup(&mut r);
         self.store_regs(&r)?;
-        self.regs_dirty = true;
+        self.dirty = Dirty::All;
         ptrace(libc::PTRACE_CONT, self.tid, 0, 0)
             .map_err(|e| PlatformError::Host("PTRACE_CONT", e))?;
         loop {
@@ -460,13 +473,15 @@ impl GuestThread for PtraceThread {
     }
 
     fn regs_mut(&mut self) -> &mut Regs {
-        self.regs_dirty = true;
+        self.dirty = Dirty::All;
         &mut self.regs
     }
 
     fn set_syscall_result(&mut self, value: u64) {
         self.regs.rax = value;
-        self.regs_dirty = true;
+        if self.dirty == Dirty::Clean {
+            self.dirty = Dirty::Rax;
+        }
     }
 
     fn run(&mut self) -> Result<Trap, PlatformError> {
@@ -480,11 +495,25 @@ impl GuestThread for PtraceThread {
         if self.dead {
             return Err(PlatformError::Gone(0));
         }
-        if self.regs_dirty {
-            let r = self.regs;
-            self.store_regs(&r)?;
-            self.regs_dirty = false;
+        match self.dirty {
+            Dirty::Clean => {}
+            // One register is ~0.6 µs cheaper to write than the whole set
+            // (PTRACE_SETREGS checks and writes every segment register).
+            Dirty::Rax => {
+                ptrace(
+                    libc::PTRACE_POKEUSER,
+                    self.tid,
+                    RAX_OFFSET,
+                    self.regs.rax as usize,
+                )
+                .map_err(|e| PlatformError::Host("PTRACE_POKEUSER", e))?;
+            }
+            Dirty::All => {
+                let r = self.regs;
+                self.store_regs(&r)?;
+            }
         }
+        self.dirty = Dirty::Clean;
         let mut inject_sig = 0usize;
         loop {
             ptrace(PTRACE_SYSEMU, self.tid, 0, inject_sig)
