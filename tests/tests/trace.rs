@@ -111,3 +111,25 @@ fn tracing_does_not_change_stdout() {
         }
     }
 }
+
+/// A successful execve's line shows the argv it was called with (strace
+/// reads it at entry; umk reads it before the old image is replaced).
+#[test]
+fn traced_execve_shows_its_arguments() {
+    for platform in PLATFORMS {
+        let out = Cmd::umk(["run", "--platform", platform, "--trace", "--"])
+            .arg(guest("bench_process"))
+            .args(["-n", "1", "-t", "100", "fork_exec"])
+            .run();
+        out.assert_code(0);
+        let err = out.stderr_str();
+        let line = err
+            .lines()
+            .find(|l| l.contains("execve(") && l.ends_with("= 0"))
+            .unwrap_or_else(|| panic!("no successful execve traced:\n{err}"));
+        assert!(
+            line.contains(", \"--exec-child\"], "),
+            "execve's argv is missing: {line}"
+        );
+    }
+}

@@ -8,6 +8,7 @@ use crate::mm::AddressSpace;
 use crate::platform::{GuestThread, Trap};
 use crate::syscall::{self, Outcome, SyscallContext};
 use crate::task::{ExitStatus, Thread};
+use crate::trace::recorded::Recorder;
 use crate::trace::{GuestMemRead, SyscallEvent};
 
 use super::exit;
@@ -18,6 +19,11 @@ impl GuestMemRead for AddressSpace {
     fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
         AddressSpace::read(self, addr, buf).is_ok()
     }
+}
+
+/// execve and execveat: calls after which the caller's memory is another.
+fn replaces_image(nr: u64) -> bool {
+    nr == guest_abi::sysno::EXECVE as u64 || nr == guest_abi::sysno::EXECVEAT as u64
 }
 
 fn encode(r: &Result<u64, SysError>) -> u64 {
@@ -152,6 +158,21 @@ fn drive_as(
                 let args = [regs.rdi, regs.rsi, regs.rdx, regs.r10, regs.r8, regs.r9];
                 let t0 = tracer.as_ref().map(|_| (SystemTime::now(), Instant::now()));
                 let mm = thread.mm();
+                // execve's arguments are gone once it succeeds: decode them
+                // now and show what was read then.
+                let before = tracer.as_ref().filter(|_| replaces_image(nr)).map(|tr| {
+                    let rec = Recorder::new(&*mm.space);
+                    let ev = SyscallEvent {
+                        tid,
+                        nr,
+                        args,
+                        ret: None,
+                        start: SystemTime::now(),
+                        duration: std::time::Duration::ZERO,
+                    };
+                    tr.read_ahead(&ev, &rec);
+                    rec.finish()
+                });
                 let mut ctx = SyscallContext {
                     kernel,
                     thread,
@@ -181,7 +202,10 @@ fn drive_as(
                         start,
                         duration: i0.elapsed(),
                     };
-                    tr.syscall(&ev, &*mm.space);
+                    match &before {
+                        Some(r) => tr.syscall(&ev, r),
+                        None => tr.syscall(&ev, &*mm.space),
+                    }
                 }
                 if res
                     .as_ref()

@@ -19,8 +19,9 @@
 //! `<unfinished ...>`/`<... resumed>` pair, so lines of different tasks are
 //! in completion order; input arguments are read after the call, so they
 //! show memory as the call left it; `rt_sigreturn` is shown without the
-//! signal mask (strace reads it from the stack). For execve the caller must
-//! pass a `GuestMemRead` of the old image (or format before the exec).
+//! signal mask (strace reads it from the stack). For execve the caller
+//! decodes the arguments at entry ([`Tracer::read_ahead`] through a
+//! [`recorded::Recorder`]) and formats the line from those reads.
 //!
 //! # Hot path rules
 //!
@@ -56,6 +57,7 @@ mod decode;
 mod flags;
 mod json;
 mod line;
+pub mod recorded;
 mod sched;
 mod signals;
 mod strings;

@@ -86,6 +86,12 @@ impl Tracer {
         self.send(s);
     }
 
+    /// Decodes `ev`'s arguments now, for a call whose memory is gone when
+    /// it completes (execve); `mem` is normally a [`super::recorded::Recorder`].
+    pub fn read_ahead(&self, ev: &SyscallEvent, mem: &dyn GuestMemRead) {
+        let _ = decode::decode(ev, mem, self.opts.string_limit);
+    }
+
     /// Whether syscalls are traced (not with `--trace-sched` alone).
     pub fn traces_syscalls(&self) -> bool {
         self.opts.syscalls
