@@ -12,34 +12,11 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use divan::{black_box, Bencher};
 use guest_abi::sysno;
-use umk::trace::{format_syscall, GuestMemRead, SyscallEvent, TraceFormat, TraceOptions};
+use umk::trace::recorded::Recorded;
+use umk::trace::{format_syscall, SyscallEvent, TraceFormat, TraceOptions};
 
 fn main() {
     divan::main();
-}
-
-/// Guest memory: one readable range starting at `base`.
-struct Mem {
-    base: u64,
-    data: Vec<u8>,
-}
-
-impl GuestMemRead for Mem {
-    fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
-        let Some(off) = addr.checked_sub(self.base) else {
-            return false;
-        };
-        let Ok(off) = usize::try_from(off) else {
-            return false;
-        };
-        match off.checked_add(buf.len()) {
-            Some(end) if end <= self.data.len() => {
-                buf.copy_from_slice(&self.data[off..end]);
-                true
-            }
-            _ => false,
-        }
-    }
 }
 
 const PATH: u64 = 0x7ffe_bedd_0000;
@@ -50,7 +27,7 @@ const MSG_TEXT: &[u8] = b"hello, world\n\0";
 /// `/etc/passwd` at `PATH`, 4 KiB of `/etc/passwd`-like text (with
 /// newlines, colons and a few bytes that need octal escapes) at `BUF`, a
 /// short message at `MSG`.
-fn memory() -> Mem {
+fn memory() -> Recorded {
     let mut data = vec![0u8; 0x4000];
     data[..12].copy_from_slice(b"/etc/passwd\0");
     let line = b"root:x:0:0:root:/root:/bin/bash\ndaemon:x:1:1:\x01\x7f\tdaemon:/usr/sbin\n";
@@ -58,7 +35,7 @@ fn memory() -> Mem {
         *b = line[i % line.len()];
     }
     data[0x3000..0x3000 + MSG_TEXT.len()].copy_from_slice(MSG_TEXT);
-    Mem { base: PATH, data }
+    Recorded::from_ranges(vec![(PATH, data)])
 }
 
 fn event(nr: usize, args: [u64; 6], ret: u64) -> SyscallEvent {

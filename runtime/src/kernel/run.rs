@@ -8,7 +8,6 @@ use crate::mm::AddressSpace;
 use crate::platform::{GuestThread, Trap};
 use crate::syscall::{self, Outcome, SyscallContext};
 use crate::task::{ExitStatus, Thread};
-use crate::trace::recorded::Recorder;
 use crate::trace::{GuestMemRead, SyscallEvent};
 
 use super::exit;
@@ -19,11 +18,6 @@ impl GuestMemRead for AddressSpace {
     fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
         AddressSpace::read(self, addr, buf).is_ok()
     }
-}
-
-/// execve and execveat: calls after which the caller's memory is another.
-fn replaces_image(nr: u64) -> bool {
-    nr == guest_abi::sysno::EXECVE as u64 || nr == guest_abi::sysno::EXECVEAT as u64
 }
 
 fn encode(r: &Result<u64, SysError>) -> u64 {
@@ -160,19 +154,9 @@ fn drive_as(
                 let mm = thread.mm();
                 // execve's arguments are gone once it succeeds: decode them
                 // now and show what was read then.
-                let before = tracer.as_ref().filter(|_| replaces_image(nr)).map(|tr| {
-                    let rec = Recorder::new(&*mm.space);
-                    let ev = SyscallEvent {
-                        tid,
-                        nr,
-                        args,
-                        ret: None,
-                        start: SystemTime::now(),
-                        duration: std::time::Duration::ZERO,
-                    };
-                    tr.read_ahead(&ev, &rec);
-                    rec.finish()
-                });
+                let before = tracer
+                    .as_ref()
+                    .and_then(|tr| tr.read_ahead(tid, nr, args, &*mm.space));
                 let mut ctx = SyscallContext {
                     kernel,
                     thread,

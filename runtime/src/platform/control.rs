@@ -70,7 +70,9 @@ pub struct StubHandle {
     mailbox: *mut u8,
     frame: Frame,
     memory: Arc<Memory>,
-    lock: Mutex<()>,
+    /// Held for a whole request sequence (there is one mailbox); it also
+    /// guards the program files the stub keeps open.
+    lock: Mutex<StubFiles>,
     /// Host threads that are (or are becoming) guest threads.
     users: AtomicUsize,
     /// The thread that stayed when the last user left, waiting in
@@ -82,8 +84,6 @@ pub struct StubHandle {
     mailbox_addr: u64,
     /// The stub's descriptor of umk's `/proc/PID/fd` directory.
     procfd: OnceLock<i32>,
-    /// Program files the stub keeps open (taken with `lock` held).
-    files: Mutex<StubFiles>,
 }
 
 // SAFETY: `mailbox` points into the frames mapping kept alive by `memory`;
@@ -118,13 +118,12 @@ impl StubHandle {
             mailbox,
             frame,
             memory,
-            lock: Mutex::new(()),
+            lock: Mutex::new(StubFiles::default()),
             users: AtomicUsize::new(0),
             parked: Mutex::new(None),
             home: OnceLock::new(),
             mailbox_addr,
             procfd: OnceLock::new(),
-            files: Mutex::new(StubFiles::default()),
         })
     }
 
@@ -328,8 +327,7 @@ impl StubHandle {
     /// ([`super::stubfiles`]). Files opened now are kept if every op
     /// succeeds; if one fails, the descriptors opened here are closed.
     pub fn run_ops(&self, ops: &[HostOp]) -> Result<(), HostOpError> {
-        let _g = self.lock.lock();
-        let mut files = self.files.lock();
+        let mut files = self.lock.lock();
         let Rewritten { ops, opens } = files.rewrite(ops, stubfiles::key_of);
         // Descriptors opened so far: kept ones (their close was dropped)
         // and the last one whose own close has not run yet.

@@ -40,48 +40,57 @@ impl GuestMemRead for Recorder<'_> {
     }
 }
 
-/// The reads a [`Recorder`] kept; a read inside one of them is answered
-/// from it, anything else is unreadable.
+/// Guest memory known as ranges of bytes: the reads a [`Recorder`] kept (or
+/// any ranges, [`Recorded::from_ranges`]). A read inside one range is
+/// answered from it, anything else is unreadable.
 #[derive(Debug, Default)]
 pub struct Recorded(Vec<(u64, Vec<u8>)>);
 
+impl Recorded {
+    /// Memory holding `bytes` at each `(address, bytes)`.
+    pub fn from_ranges(ranges: Vec<(u64, Vec<u8>)>) -> Recorded {
+        Recorded(ranges)
+    }
+}
+
 impl GuestMemRead for Recorded {
     fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
-        self.0.iter().any(|(at, bytes)| {
-            let Some(off) = addr.checked_sub(*at).and_then(|o| usize::try_from(o).ok()) else {
-                return false;
-            };
-            match bytes.get(off..).and_then(|b| b.get(..buf.len())) {
-                Some(src) => {
-                    buf.copy_from_slice(src);
-                    true
-                }
-                None => false,
-            }
-        })
+        self.0
+            .iter()
+            .any(|(base, bytes)| read_range(*base, bytes, addr, buf))
     }
+}
+
+/// Fills `buf` from `addr` if all of it lies in `data`, which sits at
+/// guest address `base`.
+pub fn read_range(base: u64, data: &[u8], addr: u64, buf: &mut [u8]) -> bool {
+    let Some(off) = addr.checked_sub(base).and_then(|o| usize::try_from(o).ok()) else {
+        return false;
+    };
+    match data.get(off..).and_then(|b| b.get(..buf.len())) {
+        Some(src) => {
+            buf.copy_from_slice(src);
+            true
+        }
+        None => false,
+    }
+}
+
+/// execve and execveat: calls after which the caller's memory is another,
+/// so their arguments must be read ahead ([`super::Tracer::read_ahead`]).
+pub fn replaces_image(nr: u64) -> bool {
+    nr == guest_abi::sysno::EXECVE as u64 || nr == guest_abi::sysno::EXECVEAT as u64
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    struct Mem(Vec<u8>);
-    impl GuestMemRead for Mem {
-        fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
-            match self.0.get(addr as usize..addr as usize + buf.len()) {
-                Some(s) => {
-                    buf.copy_from_slice(s);
-                    true
-                }
-                None => false,
-            }
-        }
-    }
+    use crate::trace::tests::Mem;
 
     #[test]
     fn reads_are_answered_after_the_memory_is_gone() {
-        let mem = Mem(b"hello, world".to_vec());
+        let mut mem = Mem::at(0);
+        mem.bytes(b"hello, world");
         let rec = Recorder::new(&mem);
         let mut b = [0u8; 5];
         assert!(rec.read(7, &mut b));

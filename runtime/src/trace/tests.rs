@@ -14,19 +14,7 @@ pub(super) struct Mem {
 
 impl GuestMemRead for Mem {
     fn read(&self, addr: u64, buf: &mut [u8]) -> bool {
-        let Some(off) = addr.checked_sub(self.base) else {
-            return false;
-        };
-        let Ok(off) = usize::try_from(off) else {
-            return false;
-        };
-        match off.checked_add(buf.len()) {
-            Some(end) if end <= self.data.len() => {
-                buf.copy_from_slice(&self.data[off..end]);
-                true
-            }
-            _ => false,
-        }
+        super::recorded::read_range(self.base, &self.data, addr, buf)
     }
 }
 

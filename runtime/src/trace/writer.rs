@@ -4,6 +4,7 @@
 
 use super::decode;
 use super::line::{self, Event};
+use super::recorded::{replaces_image, Recorded, Recorder};
 use super::{GuestMemRead, SyscallEvent, TraceError, TraceFormat, TraceOptions};
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
@@ -86,10 +87,30 @@ impl Tracer {
         self.send(s);
     }
 
-    /// Decodes `ev`'s arguments now, for a call whose memory is gone when
-    /// it completes (execve); `mem` is normally a [`super::recorded::Recorder`].
-    pub fn read_ahead(&self, ev: &SyscallEvent, mem: &dyn GuestMemRead) {
-        let _ = decode::decode(ev, mem, self.opts.string_limit);
+    /// For a call whose arguments' memory is gone when it completes
+    /// (execve), reads them now, at entry, and returns what was read, to
+    /// format the line from ([`super::recorded`]); `None` for other calls.
+    pub fn read_ahead(
+        &self,
+        tid: i32,
+        nr: u64,
+        args: [u64; 6],
+        mem: &dyn GuestMemRead,
+    ) -> Option<Recorded> {
+        if !replaces_image(nr) {
+            return None;
+        }
+        let rec = Recorder::new(mem);
+        let ev = SyscallEvent {
+            tid,
+            nr,
+            args,
+            ret: None,
+            start: std::time::SystemTime::UNIX_EPOCH,
+            duration: std::time::Duration::ZERO,
+        };
+        let _ = decode::decode(&ev, &rec, self.opts.string_limit);
+        Some(rec.finish())
     }
 
     /// Whether syscalls are traced (not with `--trace-sched` alone).
