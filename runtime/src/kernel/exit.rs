@@ -41,9 +41,11 @@ pub fn thread_exited(
         // A group exit cancels a stop in progress (`zap_other_threads`).
         signal::join_group_stop(k, thread);
     }
-    if let Some(t) = k.sched.exit(thread.tid) {
+    // Its schedstat file is closed after the parent has been told.
+    let _clock = k.sched.exit_keeping(thread.tid).map(|(t, clock)| {
         thread.process.cpu.lock().dead.add(t);
-    }
+        clock
+    });
     if k.tasks.remove_thread(thread) {
         let st = thread.process.exiting().unwrap_or(status);
         process_exited(k, &thread.process, st);

@@ -305,12 +305,14 @@ impl Kernel {
     pub fn spawn_task(self: &Arc<Self>, thread: Arc<Thread>, start: Start) -> std::io::Result<()> {
         self.live.enter();
         let name = format!("umk-task-{}", thread.tid);
+        let vcpu = self.sched.cpu_of(thread.tid);
         let job = workers::Job {
             kernel: self.clone(),
             thread,
             start,
+            placed: None,
         };
-        if let Err(e) = self.workers.start(job, name) {
+        if let Err(e) = self.workers.start(job, name, vcpu) {
             self.live.leave();
             return Err(e);
         }

@@ -80,6 +80,8 @@ thread_local! {
     /// Where this kernel thread last pinned itself and its guest's host
     /// threads: (host CPU, guest thread, control thread).
     static PINNED: Cell<Option<(usize, i32, i32)>> = const { Cell::new(None) };
+    /// The host CPU this kernel thread itself is pinned to, if any.
+    static SELF_CPU: Cell<Option<usize>> = const { Cell::new(None) };
 }
 
 impl Placement {
@@ -103,9 +105,37 @@ impl Placement {
     pub fn pin_here(&self, host_tid: i32, control_tid: i32) {
         // SAFETY: sched_getcpu has no preconditions.
         let here = unsafe { libc::sched_getcpu() };
-        if here >= 0 && self.cpus.contains(&(here as usize)) {
-            pin_all(here as usize, host_tid, control_tid);
+        if here < 0 || !self.cpus.contains(&(here as usize)) {
+            return;
         }
+        let here = here as usize;
+        if SELF_CPU.with(Cell::get) == Some(here) {
+            // Only the stub's threads move; remembered, so that the
+            // `follow` at the first resume on this CPU has nothing to do.
+            let ok = (control_tid <= 0 || pin_one(here, control_tid))
+                && (host_tid <= 0 || pin_one(here, host_tid));
+            PINNED.with(|p| p.set(ok.then_some((here, host_tid, control_tid))));
+        } else {
+            pin_all(here, host_tid, control_tid);
+        }
+    }
+
+    /// Pins idle kernel thread `tid` to vCPU `vcpu`'s host CPU before it is
+    /// woken for a new guest thread that the scheduler has queued there
+    /// (`workers.rs`): it then wakes on that CPU, and its set-up work (and
+    /// the stub it pins with [`Placement::pin_here`]) starts where the
+    /// guest will run, instead of on the waker's CPU. A sleeping thread's
+    /// pinning is a mask update.
+    /// Returns the CPU, for the woken thread's [`Placement::placed`].
+    pub fn place_sleeping(&self, tid: i32, vcpu: usize) -> Option<usize> {
+        let cpu = self.host_cpu(vcpu)?;
+        pin_one(cpu, tid).then_some(cpu)
+    }
+
+    /// The calling kernel thread was pinned to `cpu` by
+    /// [`Placement::place_sleeping`].
+    pub fn placed(&self, cpu: usize) {
+        SELF_CPU.with(|c| c.set(Some(cpu)));
     }
 
     /// The calling kernel thread is done with its vCPU: it may run on any
@@ -114,6 +144,7 @@ impl Placement {
         if self.enabled() {
             crate::hostsched::unpin(0);
             PINNED.with(|p| p.set(None));
+            SELF_CPU.with(|c| c.set(None));
         }
     }
 }
@@ -125,20 +156,26 @@ fn pin_all(cpu: usize, host_tid: i32, control_tid: i32) {
     if PINNED.with(Cell::get) == want {
         return;
     }
+    let pin = |tid: i32| pin_one(cpu, tid);
+    // Sleeping threads first: moving them is a mask update.
+    let ok = (control_tid <= 0 || pin(control_tid)) && (host_tid <= 0 || pin(host_tid)) && pin(0);
+    PINNED.with(|p| p.set(if ok { want } else { None }));
+    SELF_CPU.with(|c| c.set(ok.then_some(cpu)));
+}
+
+/// Pins thread `tid` (0: the calling thread; otherwise one of umk's or of
+/// its stubs') to `cpu`, which comes from `sched_getaffinity`.
+fn pin_one(cpu: usize, tid: i32) -> bool {
     let mut set = MaybeUninit::<libc::cpu_set_t>::zeroed();
-    // SAFETY: CPU_SET writes one bit of the zeroed set; cpu comes from
-    // sched_getaffinity, so it is below CPU_SETSIZE.
+    // SAFETY: CPU_SET writes one bit of the zeroed set; cpu is below
+    // CPU_SETSIZE (it came from a cpu_set_t).
     let set = unsafe {
         libc::CPU_SET(cpu, &mut *set.as_mut_ptr());
         set.assume_init()
     };
     let size = std::mem::size_of::<libc::cpu_set_t>();
-    // SAFETY: `set` is a valid cpu_set_t of `size` bytes; 0 is the calling
-    // thread, the others threads of our own stub.
-    let pin = |tid: i32| unsafe { libc::sched_setaffinity(tid, size, &set) } == 0;
-    // Sleeping threads first: moving them is a mask update.
-    let ok = (control_tid <= 0 || pin(control_tid)) && (host_tid <= 0 || pin(host_tid)) && pin(0);
-    PINNED.with(|p| p.set(if ok { want } else { None }));
+    // SAFETY: `set` is a valid cpu_set_t of `size` bytes.
+    unsafe { libc::sched_setaffinity(tid, size, &set) == 0 }
 }
 
 #[cfg(test)]

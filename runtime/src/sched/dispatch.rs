@@ -291,6 +291,10 @@ struct Vcpu {
     holder: Option<Holder>,
 }
 
+/// The host clock of a task that has exited ([`Dispatcher::exit_keeping`]):
+/// held only to be dropped later.
+pub struct ExitedClock(#[allow(dead_code)] HostClock);
+
 struct Entry {
     cv: Arc<Condvar>,
     reset_on_fork: bool,
@@ -670,6 +674,13 @@ impl Dispatcher {
     ///
     /// Returns what it was charged in all.
     pub fn exit(&self, id: TaskId) -> Option<CpuTimes> {
+        self.exit_keeping(id).map(|(times, _)| times)
+    }
+
+    /// [`Self::exit`], handing back the task's host clock as well: dropping
+    /// it closes a `/proc` file (a few µs here), which an exiting thread
+    /// does after it has told its parent, off the parent's wait.
+    pub fn exit_keeping(&self, id: TaskId) -> Option<(CpuTimes, ExitedClock)> {
         let mut st = self.inner.state.lock();
         let now = self.inner.now();
         if let Some(TaskState::Running(c)) = st.sched.task_info(key(id)).map(|i| i.state) {
@@ -693,7 +704,8 @@ impl Dispatcher {
         if let Some(g) = e.group {
             Inner::leave_group(&mut st, g, e.times);
         }
-        Some(e.times)
+        drop(st);
+        Some((e.times, ExitedClock(e.clock)))
     }
 
     /// Whether `id` is a known task.
