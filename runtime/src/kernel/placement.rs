@@ -126,6 +126,7 @@ impl Placement {
     /// the stub it pins with [`Placement::pin_here`]) starts where the
     /// guest will run, instead of on the waker's CPU. A sleeping thread's
     /// pinning is a mask update.
+    ///
     /// Returns the CPU, for the woken thread's [`Placement::placed`].
     pub fn place_sleeping(&self, tid: i32, vcpu: usize) -> Option<usize> {
         let cpu = self.host_cpu(vcpu)?;

@@ -293,7 +293,9 @@ struct Vcpu {
 
 /// The host clock of a task that has exited ([`Dispatcher::exit_keeping`]):
 /// held only to be dropped later.
-pub struct ExitedClock(#[allow(dead_code)] HostClock);
+pub struct ExitedClock {
+    _clock: HostClock,
+}
 
 struct Entry {
     cv: Arc<Condvar>,
@@ -705,7 +707,7 @@ impl Dispatcher {
             Inner::leave_group(&mut st, g, e.times);
         }
         drop(st);
-        Some((e.times, ExitedClock(e.clock)))
+        Some((e.times, ExitedClock { _clock: e.clock }))
     }
 
     /// Whether `id` is a known task.
