@@ -79,6 +79,21 @@ static inline void set_handler(int sig, void (*h)(int), int flags)
 	}
 }
 
+/* Installs `h` as an SA_SIGINFO handler for `sig` with `flags` added and an
+ * empty mask; exits 2 if sigaction fails. */
+static inline void set_action(int sig, void (*h)(int, siginfo_t *, void *), int flags)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = h;
+	sa.sa_flags = SA_SIGINFO | flags;
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(sig, &sa, NULL) != 0) {
+		perror("sigaction");
+		exit(2);
+	}
+}
+
 /* The symbolic name of an errno value ("EFAULT"), or "E<number>". */
 static inline const char *errno_name(int e)
 {

@@ -42,16 +42,6 @@ static void on_trap(int sig, siginfo_t *si, void *ucv)
 	resumed++;
 }
 
-static void catch(int sig, void (*h)(int, siginfo_t *, void *))
-{
-	struct sigaction sa;
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = h;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigemptyset(&sa.sa_mask);
-	sigaction(sig, &sa, NULL);
-}
-
 extern char ud2_at[], after_int3[];
 
 /* An address the compiler cannot see through. */
@@ -66,7 +56,7 @@ int main(void)
 	guest_init("sigfault_c");
 	alarm(10);
 
-	catch(SIGSEGV, on_fault);
+	set_action(SIGSEGV, on_fault, SA_NODEFER);
 	if (sigsetjmp(env, 1) == 0) {
 		*bad_ptr(0) = 1;
 		CHECK(0, "NULL write faulted");
@@ -91,7 +81,7 @@ int main(void)
 		*bad_ptr(8) = 1;
 	CHECK(got.si_addr == (void *)8, "second fault after siglongjmp: si_addr 8");
 
-	catch(SIGFPE, on_fault);
+	set_action(SIGFPE, on_fault, SA_NODEFER);
 	volatile int zero = 0, ten = 10;
 	if (sigsetjmp(env, 1) == 0) {
 		volatile int q = ten / zero;
@@ -101,7 +91,7 @@ int main(void)
 	CHECK(got.si_signo == SIGFPE && got.si_code == FPE_INTDIV && trapno == 0,
 	      "integer division by zero: SIGFPE, FPE_INTDIV, trapno 0");
 
-	catch(SIGILL, on_fault);
+	set_action(SIGILL, on_fault, SA_NODEFER);
 	if (sigsetjmp(env, 1) == 0) {
 		__asm__ volatile(".globl ud2_at\nud2_at: ud2");
 		CHECK(0, "ud2 faulted");
@@ -110,7 +100,7 @@ int main(void)
 		      got.si_addr == (void *)ud2_at && trapno == 6,
 	      "ud2: SIGILL, ILL_ILLOPN at the instruction, trapno 6");
 
-	catch(SIGTRAP, on_trap);
+	set_action(SIGTRAP, on_trap, SA_NODEFER);
 	resumed = 0;
 	__asm__ volatile("int3\n.globl after_int3\nafter_int3: nop");
 	CHECK(resumed == 1 && got.si_signo == SIGTRAP && got.si_code == SI_KERNEL &&

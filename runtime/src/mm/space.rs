@@ -237,6 +237,18 @@ impl Inner {
         }
     }
 
+    /// Makes frames `[frame, ...)` the only extent of `[lo, hi)` (whose
+    /// ends are extent boundaries): the extents there are forgotten, not
+    /// released.
+    fn replace_extents(&mut self, lo: u64, hi: u64, frame: Frame) {
+        let keys: Vec<u64> = self.extents.range(lo..hi).map(|(&k, _)| k).collect();
+        for k in keys {
+            self.extents.remove(&k);
+        }
+        let pages = (hi - lo) / PAGE_SIZE;
+        self.extents.insert(lo, Extent { frame, pages });
+    }
+
     /// Merges VMAs and extents around `at` where they continue each other.
     fn merge_at(&mut self, at: u64) {
         let lo = self
@@ -405,11 +417,7 @@ impl AddressSpace {
                     return sys_err!(ENOMEM, "out of frames");
                 }
             };
-            let keys: Vec<u64> = child.extents.range(lo..hi).map(|(&k, _)| k).collect();
-            for k in keys {
-                child.extents.remove(&k);
-            }
-            child.extents.insert(lo, Extent { frame: new, pages });
+            child.replace_extents(lo, hi, new);
             child.merge_at(lo);
             for (addr, frame, n) in inner.frames_in(lo, hi) {
                 self.memory
@@ -679,11 +687,7 @@ impl AddressSpace {
             inner.merge_at(hi);
             return sys_err!(ENOMEM, "copy-on-write remap failed");
         }
-        let keys: Vec<u64> = inner.extents.range(lo..hi).map(|(&k, _)| k).collect();
-        for k in keys {
-            inner.extents.remove(&k);
-        }
-        inner.extents.insert(lo, Extent { frame: new, pages });
+        inner.replace_extents(lo, hi, new);
         inner.merge_at(lo);
         inner.merge_at(hi);
         for (_, f, n) in old {
