@@ -6,7 +6,9 @@
 //! helper woken next to a guest delays every ptrace round trip it shares
 //! the CPU with. So such work is unpinned (any CPU umk may use) and, where
 //! the host allows it, put in `SCHED_IDLE`, which runs only on a CPU with
-//! nothing else to do (sched(7)).
+//! nothing else to do (sched(7)). Helpers that wake often but must not
+//! starve (the stub spawner, the fault threads) use `SCHED_BATCH` instead:
+//! normal shares, but no wake-up preemption.
 
 use std::mem::MaybeUninit;
 
@@ -38,6 +40,18 @@ pub fn set_idle(tid: i32, idle: bool) -> bool {
     };
     // SAFETY: plain syscall with a valid parameter block.
     unsafe { libc::sched_setscheduler(tid, policy, &param) == 0 }
+}
+
+/// Puts the calling thread in `SCHED_BATCH`: scheduled like any other
+/// thread, but its wake-ups never preempt the thread running on the CPU
+/// it wakes on (sched(7)). For helpers that must not wait long but whose
+/// wake-up should not cut into a guest's ptrace round trip. Needs no
+/// privilege; failures only cost speed.
+pub fn set_batch() {
+    let param = libc::sched_param { sched_priority: 0 };
+    // SAFETY: plain syscall on the calling thread with a valid parameter
+    // block.
+    unsafe { libc::sched_setscheduler(0, libc::SCHED_BATCH, &param) };
 }
 
 /// Whether a thread put in `SCHED_IDLE` can be taken out again: umk runs

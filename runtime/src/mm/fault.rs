@@ -74,6 +74,7 @@ fn start_worker() -> std::io::Result<Arc<Worker>> {
 
 /// A fault thread's life: serve one address space after another.
 fn serve(worker: Arc<Worker>, jobs: Receiver<Arc<AddressSpace>>) {
+    crate::hostsched::set_batch();
     let stop_fd = worker.stop.as_raw_fd();
     while let Ok(space) = jobs.recv() {
         run(&space, stop_fd);

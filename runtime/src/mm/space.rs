@@ -88,6 +88,9 @@ pub const COW_CHUNK: u64 = 16;
 /// sequential write takes ~70 breaks instead of 1024.
 pub const COW_CHUNK_MAX: u64 = 256;
 
+/// Sorted runs of frames that hold data in the memfd ([`Memory::data_runs`]).
+type DataRuns = Vec<(Frame, Frame)>;
+
 /// Writable private file mappings of at most this many pages are read in
 /// when they are mapped instead of on first touch.
 const EAGER_FILL: u64 = 64;
@@ -387,7 +390,7 @@ impl AddressSpace {
         for v in &writable_files {
             self.fill(&inner, v, v.start, v.end);
         }
-        let eager = self.eager_ranges(&inner, hot);
+        let (eager, anon_data) = self.eager_ranges(&inner, hot);
         for &(lo, hi) in &eager {
             inner.split_at(lo);
             inner.split_at(hi);
@@ -419,9 +422,23 @@ impl AddressSpace {
             };
             child.replace_extents(lo, hi, new);
             child.merge_at(lo);
-            for (addr, frame, n) in inner.frames_in(lo, hi) {
-                self.memory
-                    .copy_frames(frame, new + (addr - lo) / PAGE_SIZE, n);
+            // A merged range may span VMAs of both kinds.
+            let parts: Vec<(u64, u64, bool)> = inner
+                .vmas
+                .range(..hi)
+                .rev()
+                .take_while(|(_, v)| v.end > lo)
+                .map(|(_, v)| (v.start.max(lo), v.end.min(hi), !v.is_file()))
+                .collect();
+            for (plo, phi, anon) in parts {
+                for (addr, frame, n) in inner.frames_in(plo, phi) {
+                    let dst = new + (addr - lo) / PAGE_SIZE;
+                    if anon {
+                        self.memory.copy_data_frames(frame, dst, n, &anon_data);
+                    } else {
+                        self.memory.copy_frames(frame, dst, n);
+                    }
+                }
             }
         }
         for &(lo, hi) in &eager {
@@ -457,7 +474,11 @@ impl AddressSpace {
     ///   memfd): it reads as zeroes on both sides, so the child's fresh
     ///   frames need no copy, and neither side needs write protection
     ///   there, now or when it first writes there later.
-    fn eager_ranges(&self, inner: &Inner, hot: &[u64]) -> Vec<(u64, u64)> {
+    ///
+    /// Also returns the runs of frames of private anonymous VMAs that hold
+    /// data (sorted), which the copy reuses instead of asking the memfd
+    /// again.
+    fn eager_ranges(&self, inner: &Inner, hot: &[u64]) -> (Vec<(u64, u64)>, DataRuns) {
         let mut set = super::rangeset::RangeSet::default();
         let mut budget = EAGER_BUDGET * PAGE_SIZE;
         let writable_private = |v: &Vma| !v.shared && v.writable();
@@ -484,13 +505,16 @@ impl AddressSpace {
                 set.insert(lo, hi);
             }
         }
+        let mut data = Vec::new();
         for v in inner.vmas.values() {
             if v.shared || v.is_file() {
                 continue;
             }
             for (addr, frame, n) in inner.frames_in(v.start, v.end) {
                 let mut at = frame;
-                for (ds, de) in self.memory.data_runs(frame, n) {
+                let runs = self.memory.data_runs(frame, n);
+                data.extend_from_slice(&runs);
+                for &(ds, de) in &runs {
                     if at < ds {
                         set.insert(
                             addr + (at - frame) * PAGE_SIZE,
@@ -504,7 +528,8 @@ impl AddressSpace {
                 }
             }
         }
-        set.intersect(0, u64::MAX)
+        data.sort_unstable();
+        (set.intersect(0, u64::MAX), data)
     }
 
     /// Registers private VMA `v` for write protection and write-protects

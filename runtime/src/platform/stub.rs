@@ -109,6 +109,7 @@ pub fn start_keeper(
     std::thread::Builder::new()
         .name("umk-spawner".into())
         .spawn(move || {
+            crate::hostsched::set_batch();
             pool.keep(|| prepare(spawn_one(&exe, &frames)?));
             // This thread must outlive every stub (their parent-death
             // signal is tied to it): it never returns while umk runs.
@@ -200,6 +201,15 @@ extern "C" fn child_main(arg: *mut libc::c_void) -> libc::c_int {
             libc::syscall(libc::SYS_exit_group, 1);
         }
         libc::syscall(libc::SYS_personality, libc::ADDR_NO_RANDOMIZE);
+        // The spawner thread is in SCHED_BATCH (`start_keeper`); guests
+        // are scheduled like any other program.
+        let param = libc::sched_param { sched_priority: 0 };
+        libc::syscall(
+            libc::SYS_sched_setscheduler,
+            0,
+            libc::SCHED_OTHER,
+            &param as *const libc::sched_param,
+        );
         let empty: u64 = 0;
         libc::syscall(
             libc::SYS_rt_sigprocmask,

@@ -330,8 +330,12 @@ struct State {
     observer: Option<Observer>,
     /// Tasks that started running on a vCPU other than their last one.
     migrations: u64,
-    /// The timer must recompute its deadline.
+    /// A core call may have moved a deadline: compare it with `timer_at`.
     timer_dirty: bool,
+    /// When the timer thread wakes by itself (`None`: only when notified).
+    /// It is woken early only for a deadline before this one; a deadline
+    /// that moved later is found when it wakes.
+    timer_at: Option<Nanos>,
     groups: HashMap<i32, Group>,
 }
 
@@ -389,6 +393,8 @@ impl Dispatcher {
                 observer: None,
                 migrations: 0,
                 timer_dirty: false,
+                // Until the timer thread first sleeps, it looks by itself.
+                timer_at: Some(0),
                 groups: HashMap::new(),
             }),
             timer_cv: Condvar::new(),
@@ -1155,7 +1161,33 @@ impl Inner {
             }
         }
         if std::mem::take(&mut st.timer_dirty) {
-            self.timer_cv.notify_one();
+            let sooner = match (Self::next_wake(st), st.timer_at) {
+                (Some(d), Some(at)) => d < at,
+                (Some(_), None) => true,
+                (None, _) => false,
+            };
+            // Waking it for nothing costs two host context switches, and
+            // it often lands on the CPU of the thread that notified.
+            if sooner {
+                self.timer_cv.notify_one();
+            }
+        }
+    }
+
+    /// When the timer must next act: the earliest slice deadline, or the
+    /// next balance while some task waits (and there is more than one
+    /// vCPU).
+    fn next_wake(st: &State) -> Option<Nanos> {
+        let n = st.cpus.len();
+        let next = (0..n).filter_map(|c| st.sched.slice_deadline(c)).min();
+        let waiting = (0..n).any(|c| {
+            let i = st.sched.cpu_info(c);
+            i.nr_running > usize::from(i.current.is_some())
+        });
+        if n > 1 && waiting {
+            Some(next.map_or(st.next_balance, |d| d.min(st.next_balance)))
+        } else {
+            next
         }
     }
 
@@ -1184,19 +1216,23 @@ impl Inner {
             } else if !waiting {
                 st.next_balance = st.next_balance.max(now + interval);
             }
+            // Settled here, the deadline is computed below: no need to
+            // notify ourselves.
+            st.timer_at = Some(0);
             self.settle(&mut st, now);
             st.timer_dirty = false;
-            let mut next = (0..n).filter_map(|c| st.sched.slice_deadline(c)).min();
-            if n > 1 && waiting {
-                next = Some(next.map_or(st.next_balance, |d| d.min(st.next_balance)));
-            }
+            let next = Self::next_wake(&st).map(|d| d.max(now + 1));
+            st.timer_at = next;
             match next {
                 Some(d) => {
-                    let at = self.epoch + Duration::from_nanos(d.max(now + 1));
+                    let at = self.epoch + Duration::from_nanos(d);
                     self.timer_cv.wait_until(&mut st, at);
                 }
                 None => self.timer_cv.wait(&mut st),
             }
+            // Awake (and holding the lock until the next wait): nobody
+            // needs to notify.
+            st.timer_at = Some(0);
         }
     }
 }
