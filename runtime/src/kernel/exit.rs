@@ -29,8 +29,6 @@ pub fn thread_exited(
     status: ExitStatus,
 ) {
     release_mm(thread, thread.process.exiting().is_none());
-    // The host thread leaves the stub (PtraceThread's drop detaches it).
-    drop(guest);
     if let Some(tr) = k.tracer.as_ref().filter(|t| t.traces_syscalls()) {
         match thread.process.exiting().unwrap_or(status) {
             ExitStatus::Exited(code) => tr.exited(thread.tid, code),
@@ -50,6 +48,11 @@ pub fn thread_exited(
         let st = thread.process.exiting().unwrap_or(status);
         process_exited(k, &thread.process, st);
     }
+    // Only now does the host thread leave the stub (PtraceThread's drop
+    // detaches it, ~7 µs): umk's own clean-up need not delay the parent's
+    // wake-up. The stub cannot be reused meanwhile: its address space
+    // lives as long as `thread`, which the caller still holds.
+    drop(guest);
 }
 
 /// What a thread leaving its address space (by exit or execve) does to it
