@@ -1180,15 +1180,19 @@ impl Inner {
     fn next_wake(st: &State) -> Option<Nanos> {
         let n = st.cpus.len();
         let next = (0..n).filter_map(|c| st.sched.slice_deadline(c)).min();
-        let waiting = (0..n).any(|c| {
-            let i = st.sched.cpu_info(c);
-            i.nr_running > usize::from(i.current.is_some())
-        });
-        if n > 1 && waiting {
+        if n > 1 && Self::any_waiting(st) {
             Some(next.map_or(st.next_balance, |d| d.min(st.next_balance)))
         } else {
             next
         }
+    }
+
+    /// Whether some task waits for a vCPU (queued behind a running one).
+    fn any_waiting(st: &State) -> bool {
+        (0..st.cpus.len()).any(|c| {
+            let i = st.sched.cpu_info(c);
+            i.nr_running > usize::from(i.current.is_some())
+        })
     }
 
     fn timer_loop(&self) {
@@ -1205,10 +1209,7 @@ impl Inner {
                     st.sched.tick(c, now);
                 }
             }
-            let waiting = (0..n).any(|c| {
-                let i = st.sched.cpu_info(c);
-                i.nr_running > usize::from(i.current.is_some())
-            });
+            let waiting = Self::any_waiting(&st);
             let interval = st.sched.config().balance_interval.max(1);
             if n > 1 && waiting && now >= st.next_balance {
                 st.sched.balance(now);
